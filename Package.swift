@@ -1,0 +1,28 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Dependencies point one way: CBLAS → ArrayKit → AutoGrad → Training → executables.
+let package = Package(
+    name: "Backprop",
+    products: [
+        .library(name: "ArrayKit", targets: ["ArrayKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+    ],
+    targets: [
+        // OpenBLAS is loaded at run time (dlopen) so that the CPU's fast kernel can be
+        // chosen before the library initialises; see Sources/CBLAS/blas_loader.c.
+        .target(name: "CBLAS", linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(
+            name: "ArrayKit",
+            dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")]
+        ),
+        .testTarget(
+            name: "ArrayKitTests",
+            dependencies: ["ArrayKit"],
+            resources: [.copy("Fixtures")]
+        ),
+    ]
+)

@@ -1,0 +1,104 @@
+import CBLAS
+
+/// OpenBLAS, loaded on first use with the best kernel for this CPU.
+///
+/// Debian's OpenBLAS 0.3.21 does not recognise recent CPUs and would run its generic
+/// "Prescott" kernel; the loader (Sources/CBLAS/blas_loader.c) names the right one in
+/// `OPENBLAS_CORETYPE` before the library initialises, unless the user set it.
+/// `OPENBLAS_NUM_THREADS` is honoured as OpenBLAS always does.
+///
+/// ```swift
+/// print(BLAS.summary)   // "BLAS: OpenBLAS 0.3.21, core Haswell, 2 threads"
+/// ```
+public enum BLAS {
+    /// An error loading the BLAS library; its text says what to install.
+    public struct LoadError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Loads OpenBLAS now, throwing if it cannot be found. Every matrix product loads it
+    /// on demand, but a program that wants a clean error calls this first.
+    public static func load() throws {
+        var message = [CChar](repeating: 0, count: 512)
+        if bp_blas_load(&message, Int32(message.count)) != 0 {
+            throw LoadError(description: String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+    }
+
+    /// The kernel OpenBLAS runs, e.g. `"Haswell"`.
+    public static var coreName: String { String(cString: bp_blas_corename()) }
+    /// The OpenBLAS build line, e.g. `"OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY ..."`.
+    public static var configuration: String { String(cString: bp_blas_config()) }
+    /// The library file that was loaded.
+    public static var libraryPath: String { String(cString: bp_blas_path()) }
+    /// Whether Backprop chose the kernel (false when `OPENBLAS_CORETYPE` was set by the user).
+    public static var coreWasChosen: Bool { bp_blas_core_was_chosen() != 0 }
+
+    /// The threads OpenBLAS uses for a product.
+    public static var threads: Int {
+        get { Int(bp_blas_num_threads()) }
+        set { bp_blas_set_num_threads(Int32(newValue)) }
+    }
+
+    /// One line for run headers: `BLAS: OpenBLAS 0.3.21, core Haswell, 2 threads`.
+    public static var summary: String {
+        do { try load() } catch { return "BLAS: unavailable (\(error))" }
+        let words = configuration.split(separator: " ")
+        let version = words.count >= 2 ? "\(words[0]) \(words[1])" : "OpenBLAS"
+        return "BLAS: \(version), core \(coreName), \(threads) thread\(threads == 1 ? "" : "s")"
+    }
+}
+
+extension NDArray {
+    /// The matrix product `op(a) · op(b)` through BLAS gemm, where `op` transposes when
+    /// its flag is set. A transposed operand is read in place, never copied.
+    ///
+    /// ```swift
+    /// let y = NDArray.matmul(x, w, transposeB: true)   // X Wᵀ: (S, in) × (out, in)ᵀ
+    /// ```
+    public static func matmul(_ a: NDArray, _ b: NDArray,
+                              transposeA: Bool = false, transposeB: Bool = false) -> NDArray {
+        let (m, n, _) = productShape(a, b, transposeA, transposeB)
+        var c = NDArray.zeros([m, n])
+        gemm(a, b, into: &c, transposeA: transposeA, transposeB: transposeB)
+        return c
+    }
+
+    /// `c = alpha · op(a) · op(b) + beta · c` in place, reusing `c`'s storage.
+    public static func gemm(_ a: NDArray, _ b: NDArray, into c: inout NDArray,
+                            transposeA: Bool = false, transposeB: Bool = false,
+                            alpha: Scalar = 1, beta: Scalar = 0) {
+        let (m, n, k) = productShape(a, b, transposeA, transposeB)
+        precondition(c.shape == [m, n],
+                     "gemm: result has shape \(shapeText(c.shape)), the product needs \(shapeText([m, n]))")
+        guard m > 0 && n > 0 else { return }
+        if k == 0 {
+            c *= beta
+            return
+        }
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    Scalar.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                                alpha: alpha, a: pa.baseAddress!, lda: a.shape[1],
+                                b: pb.baseAddress!, ldb: b.shape[1],
+                                beta: beta, c: pc.baseAddress!, ldc: n)
+                }
+            }
+        }
+    }
+
+    /// `self · other` for matrices.
+    public func matmul(_ other: NDArray) -> NDArray { NDArray.matmul(self, other) }
+
+    static func productShape(_ a: NDArray, _ b: NDArray, _ ta: Bool, _ tb: Bool) -> (Int, Int, Int) {
+        precondition(a.rank == 2 && b.rank == 2,
+                     "matmul: needs two matrices, got \(shapeText(a.shape)) and \(shapeText(b.shape))")
+        let (m, ka) = ta ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
+        let (kb, n) = tb ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
+        let left = ta ? "\(shapeText(a.shape))ᵀ" : shapeText(a.shape)
+        let right = tb ? "\(shapeText(b.shape))ᵀ" : shapeText(b.shape)
+        precondition(ka == kb, "matmul: \(left) × \(right) — inner dimensions \(ka) and \(kb) differ")
+        return (m, n, ka)
+    }
+}

@@ -1,0 +1,110 @@
+import RealModule
+
+// Elementwise arithmetic with NumPy broadcasting: array∘array, array∘scalar, scalar∘array.
+extension NDArray {
+    @inlinable public static func + (a: NDArray, b: NDArray) -> NDArray { a.zipWith(b, op: "add", +) }
+    @inlinable public static func - (a: NDArray, b: NDArray) -> NDArray { a.zipWith(b, op: "subtract", -) }
+    @inlinable public static func * (a: NDArray, b: NDArray) -> NDArray { a.zipWith(b, op: "multiply", *) }
+    @inlinable public static func / (a: NDArray, b: NDArray) -> NDArray { a.zipWith(b, op: "divide", /) }
+
+    @inlinable public static func + (a: NDArray, b: Scalar) -> NDArray { a.map { $0 + b } }
+    @inlinable public static func - (a: NDArray, b: Scalar) -> NDArray { a.map { $0 - b } }
+    @inlinable public static func * (a: NDArray, b: Scalar) -> NDArray { a.map { $0 * b } }
+    @inlinable public static func / (a: NDArray, b: Scalar) -> NDArray { a.map { $0 / b } }
+
+    @inlinable public static func + (a: Scalar, b: NDArray) -> NDArray { b.map { a + $0 } }
+    @inlinable public static func - (a: Scalar, b: NDArray) -> NDArray { b.map { a - $0 } }
+    @inlinable public static func * (a: Scalar, b: NDArray) -> NDArray { b.map { a * $0 } }
+    @inlinable public static func / (a: Scalar, b: NDArray) -> NDArray { b.map { a / $0 } }
+
+    @inlinable public static prefix func - (a: NDArray) -> NDArray { a.map { -$0 } }
+
+    @inlinable public static func += (a: inout NDArray, b: NDArray) { a.formZip(b, op: "add", +) }
+    @inlinable public static func -= (a: inout NDArray, b: NDArray) { a.formZip(b, op: "subtract", -) }
+    @inlinable public static func *= (a: inout NDArray, b: NDArray) { a.formZip(b, op: "multiply", *) }
+    @inlinable public static func += (a: inout NDArray, b: Scalar) { a.formMap { $0 + b } }
+    @inlinable public static func *= (a: inout NDArray, b: Scalar) { a.formMap { $0 * b } }
+
+    /// A new array with `f` applied to every element.
+    @inlinable
+    public func map(_ f: (Scalar) -> Scalar) -> NDArray {
+        var out = storage
+        out.withUnsafeMutableBufferPointer { o in
+            for i in 0..<o.count { o[i] = f(o[i]) }
+        }
+        return NDArray(out, shape: shape)
+    }
+
+    /// Applies `f` to every element in place.
+    @inlinable
+    public mutating func formMap(_ f: (Scalar) -> Scalar) {
+        storage.withUnsafeMutableBufferPointer { o in
+            for i in 0..<o.count { o[i] = f(o[i]) }
+        }
+    }
+
+    /// `self = f(self, other)` in place; `other` must broadcast to `self`'s shape.
+    @inlinable
+    public mutating func formZip(_ other: NDArray, op: String, _ f: (Scalar, Scalar) -> Scalar) {
+        if other.shape == shape {
+            storage.withUnsafeMutableBufferPointer { o in
+                other.storage.withUnsafeBufferPointer { b in
+                    for i in 0..<o.count { o[i] = f(o[i], b[i]) }
+                }
+            }
+        } else {
+            let result = zipWith(other, op: op, f)
+            precondition(result.shape == shape,
+                         "\(op) in place: \(shapeText(other.shape)) does not broadcast to \(shapeText(shape))")
+            self = result
+        }
+    }
+}
+
+// Elementwise functions.
+extension NDArray {
+    @inlinable public func exp() -> NDArray { map { .exp($0) } }
+    @inlinable public func log() -> NDArray { map { .log($0) } }
+    @inlinable public func sqrt() -> NDArray { map { .sqrt($0) } }
+    @inlinable public func tanh() -> NDArray { map { .tanh($0) } }
+    @inlinable public func abs() -> NDArray { map { Swift.abs($0) } }
+    @inlinable public func squared() -> NDArray { map { $0 * $0 } }
+    /// Elementwise `self ** exponent`.
+    @inlinable public func pow(_ exponent: Scalar) -> NDArray { map { .pow($0, exponent) } }
+
+    /// Elementwise larger of the two (NaN-propagating, as `numpy.maximum`).
+    @inlinable public func maximum(_ other: NDArray) -> NDArray {
+        zipWith(other, op: "maximum") { a, b in a.isNaN || a > b ? a : b }
+    }
+    @inlinable public func minimum(_ other: NDArray) -> NDArray {
+        zipWith(other, op: "minimum") { a, b in a.isNaN || a < b ? a : b }
+    }
+    @inlinable public func maximum(_ value: Scalar) -> NDArray { map { $0.isNaN || $0 > value ? $0 : value } }
+    @inlinable public func minimum(_ value: Scalar) -> NDArray { map { $0.isNaN || $0 < value ? $0 : value } }
+
+    /// Every element limited to `[low, high]`, as `numpy.clip`.
+    @inlinable public func clipped(_ low: Scalar, _ high: Scalar) -> NDArray {
+        precondition(low <= high, "clipped: low \(low) is above high \(high)")
+        return map { Swift.min(Swift.max($0, low), high) }
+    }
+}
+
+// Comparisons give masks: 1 where the comparison holds, 0 elsewhere, in the array's own
+// scalar type so a mask multiplies directly (as in a ReLU backward pass).
+extension NDArray {
+    @inlinable public func isGreater(than other: NDArray) -> NDArray { zipWith(other, op: "isGreater") { $0 > $1 ? 1 : 0 } }
+    @inlinable public func isLess(than other: NDArray) -> NDArray { zipWith(other, op: "isLess") { $0 < $1 ? 1 : 0 } }
+    @inlinable public func isEqual(to other: NDArray) -> NDArray { zipWith(other, op: "isEqual") { $0 == $1 ? 1 : 0 } }
+    @inlinable public func isGreater(than value: Scalar) -> NDArray { map { $0 > value ? 1 : 0 } }
+    @inlinable public func isLess(than value: Scalar) -> NDArray { map { $0 < value ? 1 : 0 } }
+    @inlinable public func isGreaterOrEqual(to value: Scalar) -> NDArray { map { $0 >= value ? 1 : 0 } }
+
+    /// True when every element is finite (no NaN, no infinity).
+    @inlinable public var isFinite: Bool { storage.allSatisfy { $0.isFinite } }
+
+    /// True when both have the same shape and elements within `rtol·|b| + atol`.
+    public func isClose(to other: NDArray, rtol: Scalar = 1e-5, atol: Scalar = 1e-8) -> Bool {
+        guard shape == other.shape else { return false }
+        return zip(storage, other.storage).allSatisfy { a, b in Swift.abs(a - b) <= atol + rtol * Swift.abs(b) }
+    }
+}

@@ -1,0 +1,47 @@
+import CBLAS
+import RealModule
+
+/// The element types an ``NDArray`` holds: `Float` for training (as PyTorch does) and
+/// `Double` for gradient checks.
+public protocol NDScalar: Real, BinaryFloatingPoint, Sendable, CustomStringConvertible
+where RawSignificand: FixedWidthInteger {
+    /// The name NumPy gives this type (`"<f4"` or `"<f8"`).
+    static var numpyDescriptor: String { get }
+
+    /// Row-major `C = alpha · op(A) · op(B) + beta · C` through BLAS.
+    static func gemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Self, a: UnsafePointer<Self>, lda: Int,
+        b: UnsafePointer<Self>, ldb: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+}
+
+extension Float: NDScalar {
+    public static var numpyDescriptor: String { "<f4" }
+
+    @inlinable
+    public static func gemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        bp_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, Int32(m), Int32(n), Int32(k),
+                 alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+}
+
+extension Double: NDScalar {
+    public static var numpyDescriptor: String { "<f8" }
+
+    @inlinable
+    public static func gemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Double, a: UnsafePointer<Double>, lda: Int,
+        b: UnsafePointer<Double>, ldb: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        bp_dgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, Int32(m), Int32(n), Int32(k),
+                 alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+}

@@ -1,0 +1,140 @@
+// Loads OpenBLAS with dlopen after choosing its kernel. See include/CBLAS.h.
+#define _GNU_SOURCE
+#include "CBLAS.h"
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { RowMajor = 101, NoTrans = 111, Trans = 112 };
+
+typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int,
+                         const float *, int, float, float *, int);
+typedef void (*dgemm_fn)(int, int, int, int, int, int, double, const double *, int,
+                         const double *, int, double, double *, int);
+typedef char *(*str_fn)(void);
+typedef int (*int_fn)(void);
+typedef void (*set_threads_fn)(int);
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static char load_error[512];
+static char loaded_path[256];
+static int chosen = 0;
+static sgemm_fn p_sgemm;
+static dgemm_fn p_dgemm;
+static str_fn p_corename, p_config;
+static int_fn p_num_threads;
+static set_threads_fn p_set_threads;
+
+// The best kernel OpenBLAS 0.3.21 has for this CPU, or NULL to let it decide.
+static const char *best_core(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
+        return "SkylakeX";
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return "Haswell";
+    if (__builtin_cpu_supports("avx"))
+        return "Sandybridge";
+#endif
+    return NULL;
+}
+
+static void load(void) {
+    const char *core = best_core();
+    int set_here = 0;
+    if (getenv("OPENBLAS_CORETYPE") == NULL && core != NULL) {
+        setenv("OPENBLAS_CORETYPE", core, 0);
+        set_here = 1;
+        chosen = 1;
+    }
+    const char *override = getenv("BACKPROP_OPENBLAS");
+    const char *candidates[] = {
+        override,
+        "libopenblas.so.0",
+        "/usr/lib/x86_64-linux-gnu/libopenblas.so.0",
+        "/usr/lib/aarch64-linux-gnu/libopenblas.so.0",
+        "libopenblas.so",
+        "libopenblas.dylib",
+    };
+    void *handle = NULL;
+    for (size_t i = 0; i < sizeof candidates / sizeof *candidates && !handle; i++) {
+        if (candidates[i] == NULL) continue;
+        handle = dlopen(candidates[i], RTLD_NOW | RTLD_LOCAL);
+        if (handle) snprintf(loaded_path, sizeof loaded_path, "%s", candidates[i]);
+    }
+    // OpenBLAS reads the variable only while loading; children of this process
+    // (a NumPy reference run, say) should see the environment the user gave.
+    if (set_here) unsetenv("OPENBLAS_CORETYPE");
+    if (!handle) {
+        snprintf(load_error, sizeof load_error,
+                 "OpenBLAS could not be loaded (%s). Install it with: "
+                 "sudo apt-get install libopenblas-dev  (or set BACKPROP_OPENBLAS "
+                 "to the path of libopenblas.so.0)", dlerror());
+        return;
+    }
+    p_sgemm = (sgemm_fn)dlsym(handle, "cblas_sgemm");
+    p_dgemm = (dgemm_fn)dlsym(handle, "cblas_dgemm");
+    p_corename = (str_fn)dlsym(handle, "openblas_get_corename");
+    p_config = (str_fn)dlsym(handle, "openblas_get_config");
+    p_num_threads = (int_fn)dlsym(handle, "openblas_get_num_threads");
+    p_set_threads = (set_threads_fn)dlsym(handle, "openblas_set_num_threads");
+    if (!p_sgemm || !p_dgemm) {
+        snprintf(load_error, sizeof load_error,
+                 "%s has no cblas_sgemm/cblas_dgemm; it is not OpenBLAS", loaded_path);
+        p_sgemm = NULL;
+        p_dgemm = NULL;
+    }
+}
+
+int bp_blas_load(char *error, int errorLength) {
+    pthread_once(&once, load);
+    if (p_sgemm) return 0;
+    if (error && errorLength > 0) snprintf(error, (size_t)errorLength, "%s", load_error);
+    return -1;
+}
+
+static void ensure(void) {
+    pthread_once(&once, load);
+    if (!p_sgemm) {
+        fprintf(stderr, "error: %s\n", load_error);
+        abort();
+    }
+}
+
+const char *bp_blas_corename(void) {
+    pthread_once(&once, load);
+    return p_corename ? p_corename() : "";
+}
+const char *bp_blas_config(void) {
+    pthread_once(&once, load);
+    return p_config ? p_config() : "";
+}
+const char *bp_blas_path(void) { pthread_once(&once, load); return loaded_path; }
+int bp_blas_core_was_chosen(void) { pthread_once(&once, load); return chosen; }
+int bp_blas_num_threads(void) {
+    pthread_once(&once, load);
+    return p_num_threads ? p_num_threads() : 1;
+}
+void bp_blas_set_num_threads(int threads) {
+    pthread_once(&once, load);
+    if (p_set_threads) p_set_threads(threads);
+}
+
+void bp_sgemm(int transA, int transB, int m, int n, int k, float alpha,
+              const float *a, int lda, const float *b, int ldb,
+              float beta, float *c, int ldc) {
+    ensure();
+    p_sgemm(RowMajor, transA ? Trans : NoTrans, transB ? Trans : NoTrans,
+            m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+void bp_dgemm(int transA, int transB, int m, int n, int k, double alpha,
+              const double *a, int lda, const double *b, int ldb,
+              double beta, double *c, int ldc) {
+    ensure();
+    p_dgemm(RowMajor, transA ? Trans : NoTrans, transB ? Trans : NoTrans,
+            m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}

@@ -1,0 +1,34 @@
+#ifndef BACKPROP_CBLAS_H
+#define BACKPROP_CBLAS_H
+
+/// The slice of OpenBLAS that Backprop uses, resolved at run time.
+///
+/// OpenBLAS picks its compute kernel once, while it is being loaded, from the
+/// environment variable OPENBLAS_CORETYPE or from the CPU it recognises. Debian's
+/// 0.3.21 does not recognise recent CPUs and falls back to a slow generic kernel.
+/// Loading the library with dlopen lets us name the right kernel first.
+
+/// Loads OpenBLAS once (thread-safe). Returns 0 on success; otherwise writes a
+/// message into `error` and returns -1.
+int bp_blas_load(char *error, int errorLength);
+
+/// The core OpenBLAS runs, e.g. "Haswell"; "" if it is not loaded.
+const char *bp_blas_corename(void);
+/// OpenBLAS's configuration line, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH ...".
+const char *bp_blas_config(void);
+/// The library file that was loaded.
+const char *bp_blas_path(void);
+/// 1 if Backprop chose the core (OPENBLAS_CORETYPE was not set by the user).
+int bp_blas_core_was_chosen(void);
+int bp_blas_num_threads(void);
+void bp_blas_set_num_threads(int threads);
+
+/// Row-major GEMM: C = alpha * op(A) op(B) + beta * C, op(X) = X or Xᵀ.
+void bp_sgemm(int transA, int transB, int m, int n, int k, float alpha,
+              const float *a, int lda, const float *b, int ldb,
+              float beta, float *c, int ldc);
+void bp_dgemm(int transA, int transB, int m, int n, int k, double alpha,
+              const double *a, int lda, const double *b, int ldb,
+              double beta, double *c, int ldc);
+
+#endif
