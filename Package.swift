@@ -6,9 +6,12 @@ let package = Package(
     name: "Backprop",
     products: [
         .library(name: "ArrayKit", targets: ["ArrayKit"]),
+        .library(name: "AutoGrad", targets: ["AutoGrad"]),
+        .library(name: "Training", targets: ["Training"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
         // OpenBLAS is loaded at run time (dlopen) so that the CPU's fast kernel can be
@@ -19,10 +22,9 @@ let package = Package(
             name: "ArrayKit",
             dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")]
         ),
-        .testTarget(
-            name: "ArrayKitTests",
-            dependencies: ["ArrayKit"],
-            resources: [.copy("Fixtures")]
-        ),
+        .target(name: "AutoGrad", dependencies: ["ArrayKit"]),
+        .target(name: "Training", dependencies: ["ArrayKit", "AutoGrad", "CZlib"]),
+        .testTarget(name: "ArrayKitTests", dependencies: ["ArrayKit"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "AutoGradTests", dependencies: ["AutoGrad", "ArrayKit"]),
     ]
 )
