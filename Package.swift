@@ -26,5 +26,7 @@ let package = Package(
         .target(name: "Training", dependencies: ["ArrayKit", "AutoGrad", "CZlib"]),
         .testTarget(name: "ArrayKitTests", dependencies: ["ArrayKit"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AutoGradTests", dependencies: ["AutoGrad", "ArrayKit"]),
+        // The numerical checks of every formula in Docs/ (derivations, Question 5).
+        .testTarget(name: "DocsTests", dependencies: ["ArrayKit"]),
     ]
 )
