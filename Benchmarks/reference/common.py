@@ -1,0 +1,52 @@
+"""Shared by the NumPy and PyTorch reference trainings: the same data pipeline as
+Backprop's (pixels / 255, normalized by the training split's scalar mean and std,
+55,000 / 5,000 split, batch 128, drop the last partial training batch)."""
+import gzip
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+DEFAULT_DIR = "/usr/share/datasets/fashion-mnist"
+
+
+def load_idx(path):
+    with gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb") as f:
+        data = f.read()
+    magic = int.from_bytes(data[0:4], "big")
+    dims = magic & 0xFF
+    shape = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(dims)]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+def find(directory, stem):
+    for name in (stem + ".gz", stem):
+        if os.path.exists(os.path.join(directory, name)):
+            return os.path.join(directory, name)
+    sys.exit(f"missing {stem} in {directory}")
+
+
+def load(directory=DEFAULT_DIR):
+    """Returns (train_x, train_y, val_x, val_y, test_x, test_y, load_seconds), no shuffle:
+    validation is the last 5,000 training images, as Backprop's --no-shuffle."""
+    start = time.perf_counter()
+    tx = load_idx(find(directory, "train-images-idx3-ubyte"))
+    ty = load_idx(find(directory, "train-labels-idx1-ubyte"))
+    sx = load_idx(find(directory, "t10k-images-idx3-ubyte"))
+    sy = load_idx(find(directory, "t10k-labels-idx1-ubyte"))
+    load_seconds = time.perf_counter() - start
+    tx = tx.reshape(len(tx), -1).astype(np.float32) / 255.0
+    sx = sx.reshape(len(sx), -1).astype(np.float32) / 255.0
+    mean, std = tx.mean(), tx.std()
+    tx = (tx - mean) / std
+    sx = (sx - mean) / std
+    return (tx[:55000], ty[:55000].astype(np.int64), tx[55000:], ty[55000:].astype(np.int64),
+            sx, sy.astype(np.int64), load_seconds)
+
+
+def report(framework, epochs, load_seconds, test_accuracy):
+    print(json.dumps({"framework": framework, "load_seconds": load_seconds,
+                      "epoch_seconds": [e["seconds"] for e in epochs],
+                      "epochs": epochs, "test_accuracy": test_accuracy}))
