@@ -17,13 +17,13 @@ import RealModule
 /// let dp = ce.backward()
 /// ```
 public final class CrossEntropy<Scalar: NDScalar>: Loss {
-    private var input: NDArray<Scalar>?
-    private var labels: [Int] = []
-    private var inputGradientBuffer: NDArray<Scalar>?
+    @usableFromInline var input: NDArray<Scalar>?
+    @usableFromInline var labels: [Int] = []
+    @usableFromInline var inputGradientBuffer: NDArray<Scalar>?
 
-    public init() {}
+    @inlinable public init() {}
 
-    public func forward(_ input: NDArray<Scalar>, labels: [Int]) -> Scalar {
+    @inlinable public func forward(_ input: NDArray<Scalar>, labels: [Int]) -> Scalar {
         precondition2D(input, "CrossEntropy.forward")
         preconditionLabels(labels, fit: input.shape, "CrossEntropy.forward")
         let width = input.shape[1]
@@ -39,7 +39,7 @@ public final class CrossEntropy<Scalar: NDScalar>: Loss {
     }
 
     /// Derivations 2.c.ii: dX = −(1/S) T ⊘ X, nonzero only at each sample's label.
-    public func backward() -> NDArray<Scalar> {
+    @inlinable public func backward() -> NDArray<Scalar> {
         guard let input else { preconditionFailure("CrossEntropy.backward: no cached input — call forward first") }
         var gradInput = NDArray.reusing(&inputGradientBuffer, shape: input.shape)
         let width = input.shape[1], scale = -1 / Scalar(labels.count)

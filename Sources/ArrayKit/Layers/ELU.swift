@@ -11,17 +11,17 @@ public final class ELU<Scalar: NDScalar>: Layer {
     /// The value the output approaches for large negative inputs is `−alpha`.
     public let alpha: Scalar
 
-    private var input: NDArray<Scalar>?
-    private var output: NDArray<Scalar>?
-    private var outputBuffer: NDArray<Scalar>?
-    private var inputGradientBuffer: NDArray<Scalar>?
+    @usableFromInline var input: NDArray<Scalar>?
+    @usableFromInline var output: NDArray<Scalar>?
+    @usableFromInline var outputBuffer: NDArray<Scalar>?
+    @usableFromInline var inputGradientBuffer: NDArray<Scalar>?
 
-    public init(alpha: Scalar = 1) {
+    @inlinable public init(alpha: Scalar = 1) {
         precondition(alpha.isFinite, "ELU: alpha must be finite, got \(alpha)")
         self.alpha = alpha
     }
 
-    public func forward(_ input: NDArray<Scalar>) -> NDArray<Scalar> {
+    @inlinable public func forward(_ input: NDArray<Scalar>) -> NDArray<Scalar> {
         var result = NDArray.reusing(&outputBuffer, shape: input.shape)
         let alpha = self.alpha
         result.withUnsafeMutableBufferPointer { y in
@@ -38,7 +38,7 @@ public final class ELU<Scalar: NDScalar>: Layer {
 
     /// Derivations 2.b (generic h): dX = dY ∘ h′(X), with h′(x) = 1 for x > 0 and
     /// α eˣ = y + α otherwise — read from the cached output, so no second exp.
-    public func backward(_ gradOutput: NDArray<Scalar>) -> NDArray<Scalar> {
+    @inlinable public func backward(_ gradOutput: NDArray<Scalar>) -> NDArray<Scalar> {
         guard let input, let output else {
             preconditionFailure("ELU.backward: no cached input — call forward first")
         }

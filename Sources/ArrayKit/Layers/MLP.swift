@@ -93,7 +93,7 @@ public final class MLP<Scalar: NDScalar>: Layer {
 
     /// One step of plain stochastic gradient descent, W ← W − η ∂L/∂W for every
     /// parameter, written into the parameters' own storage.
-    public func sgdStep(learningRate: Scalar) {
+    @inlinable public func sgdStep(learningRate: Scalar) {
         for layer in layers {
             layer.updateParameters { _, value, gradient in
                 precondition(value.shape == gradient.shape,

@@ -6,13 +6,13 @@
 /// let dx = relu.backward(dy)    // dy where x > 0, else 0
 /// ```
 public final class ReLU<Scalar: NDScalar>: Layer {
-    private var input: NDArray<Scalar>?
-    private var outputBuffer: NDArray<Scalar>?
-    private var inputGradientBuffer: NDArray<Scalar>?
+    @usableFromInline var input: NDArray<Scalar>?
+    @usableFromInline var outputBuffer: NDArray<Scalar>?
+    @usableFromInline var inputGradientBuffer: NDArray<Scalar>?
 
-    public init() {}
+    @inlinable public init() {}
 
-    public func forward(_ input: NDArray<Scalar>) -> NDArray<Scalar> {
+    @inlinable public func forward(_ input: NDArray<Scalar>) -> NDArray<Scalar> {
         var output = NDArray.reusing(&outputBuffer, shape: input.shape)
         output.withUnsafeMutableBufferPointer { y in
             input.withUnsafeBufferPointer { x in
@@ -28,7 +28,7 @@ public final class ReLU<Scalar: NDScalar>: Layer {
 
     /// Derivations 2.b (ReLU): dX = dY ∘ 1[X > 0]. At exactly 0 the derivative is taken as
     /// 0, as PyTorch does.
-    public func backward(_ gradOutput: NDArray<Scalar>) -> NDArray<Scalar> {
+    @inlinable public func backward(_ gradOutput: NDArray<Scalar>) -> NDArray<Scalar> {
         guard let input else { preconditionFailure("ReLU.backward: no cached input — call forward first") }
         precondition(gradOutput.shape == input.shape,
                      "ReLU.backward: gradient \(shapeText(gradOutput.shape)) does not match the input \(shapeText(input.shape))")

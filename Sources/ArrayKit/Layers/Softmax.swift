@@ -11,13 +11,13 @@ import RealModule
 /// let p = softmax.forward(NDArray([1e4, -1e4, 0], shape: [1, 3]))   // [[1, 0, 0]]
 /// ```
 public final class Softmax<Scalar: NDScalar>: Layer {
-    private var output: NDArray<Scalar>?
-    private var outputBuffer: NDArray<Scalar>?
-    private var inputGradientBuffer: NDArray<Scalar>?
+    @usableFromInline var output: NDArray<Scalar>?
+    @usableFromInline var outputBuffer: NDArray<Scalar>?
+    @usableFromInline var inputGradientBuffer: NDArray<Scalar>?
 
-    public init() {}
+    @inlinable public init() {}
 
-    public func forward(_ input: NDArray<Scalar>) -> NDArray<Scalar> {
+    @inlinable public func forward(_ input: NDArray<Scalar>) -> NDArray<Scalar> {
         precondition2D(input, "Softmax.forward")
         precondition(input.shape[1] >= 1, "Softmax.forward: needs at least one class, got \(shapeText(input.shape))")
         var result = NDArray.reusing(&outputBuffer, shape: input.shape)
@@ -33,7 +33,7 @@ public final class Softmax<Scalar: NDScalar>: Layer {
 
     /// Derivations 2.c.i: dX = Y ∘ (dY − (dY ∘ Y) 1 1ᵀ), i.e. each row of dY less its
     /// Y-weighted mean, times Y. The Jacobian diag(y) − y yᵀ is never formed.
-    public func backward(_ gradOutput: NDArray<Scalar>) -> NDArray<Scalar> {
+    @inlinable public func backward(_ gradOutput: NDArray<Scalar>) -> NDArray<Scalar> {
         guard let output else { preconditionFailure("Softmax.backward: no cached output — call forward first") }
         precondition(gradOutput.shape == output.shape,
                      "Softmax.backward: gradient \(shapeText(gradOutput.shape)) does not match the output \(shapeText(output.shape))")

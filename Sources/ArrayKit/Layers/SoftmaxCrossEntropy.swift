@@ -13,14 +13,14 @@ import RealModule
 /// _ = mlp.backward(loss.backward())
 /// ```
 public final class SoftmaxCrossEntropy<Scalar: NDScalar>: Loss {
-    private var probabilities: NDArray<Scalar>?
-    private var probabilityBuffer: NDArray<Scalar>?
-    private var labels: [Int] = []
-    private var inputGradientBuffer: NDArray<Scalar>?
+    @usableFromInline var probabilities: NDArray<Scalar>?
+    @usableFromInline var probabilityBuffer: NDArray<Scalar>?
+    @usableFromInline var labels: [Int] = []
+    @usableFromInline var inputGradientBuffer: NDArray<Scalar>?
 
-    public init() {}
+    @inlinable public init() {}
 
-    public func forward(_ logits: NDArray<Scalar>, labels: [Int]) -> Scalar {
+    @inlinable public func forward(_ logits: NDArray<Scalar>, labels: [Int]) -> Scalar {
         precondition2D(logits, "SoftmaxCrossEntropy.forward")
         preconditionLabels(labels, fit: logits.shape, "SoftmaxCrossEntropy.forward")
         let width = logits.shape[1]
@@ -55,7 +55,7 @@ public final class SoftmaxCrossEntropy<Scalar: NDScalar>: Loss {
     public var lastProbabilities: NDArray<Scalar>? { probabilities }
 
     /// dX = (softmax(X) − T) / S (2.c.i and 2.c.ii combined).
-    public func backward() -> NDArray<Scalar> {
+    @inlinable public func backward() -> NDArray<Scalar> {
         guard let probabilities else {
             preconditionFailure("SoftmaxCrossEntropy.backward: no cached input — call forward first")
         }
