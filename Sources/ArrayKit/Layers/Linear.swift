@@ -1,0 +1,129 @@
+import RealModule
+
+/// A fully connected layer, `Y = X Wᵀ + b`, with `W` stored `[out, in]` as PyTorch stores it.
+///
+/// Weights start Kaiming-normal (He et al. 2015): std √(2/in), so that behind a ReLU,
+/// which zeroes half of its input and so halves the second moment, the pre-activations
+/// keep unit variance from layer to layer. The input layer uses √(1/in) instead: its
+/// inputs are the data, not ReLU outputs, so no half is lost and the factor 2 would
+/// double the variance. Biases start at zero.
+///
+/// ```swift
+/// var rng = SplitMix64(seed: 42)
+/// let fc = Linear<Float>(inFeatures: 784, outFeatures: 128, isInputLayer: true, using: &rng)
+/// let y = fc.forward(x)              // (S, 128)
+/// let dx = fc.backward(dy)           // (S, 784); fc.weightGradient, fc.biasGradient set
+/// ```
+public final class Linear<Scalar: NDScalar>: Layer {
+    public let inFeatures: Int
+    public let outFeatures: Int
+    /// `W`, shape `[outFeatures, inFeatures]`.
+    public var weight: NDArray<Scalar>
+    /// `b`, shape `[outFeatures]`.
+    public var bias: NDArray<Scalar>
+    /// ∂L/∂W from the last `backward`.
+    public private(set) var weightGradient: NDArray<Scalar>
+    /// ∂L/∂b from the last `backward`.
+    public private(set) var biasGradient: NDArray<Scalar>
+
+    private var input: NDArray<Scalar>?
+    private var outputBuffer: NDArray<Scalar>?
+    private var inputGradientBuffer: NDArray<Scalar>?
+
+    /// A layer with Kaiming-normal weights drawn from `generator` and zero biases.
+    public init(inFeatures: Int, outFeatures: Int, isInputLayer: Bool = false,
+                using generator: inout SplitMix64) {
+        precondition(inFeatures >= 1 && outFeatures >= 1,
+                     "Linear: needs at least one input and one output feature, got \(inFeatures) → \(outFeatures)")
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        let std = Scalar.sqrt((isInputLayer ? 1 : 2) / Scalar(inFeatures))
+        weight = .randomNormal([outFeatures, inFeatures], std: std, using: &generator)
+        bias = .zeros([outFeatures])
+        weightGradient = .zeros([outFeatures, inFeatures])
+        biasGradient = .zeros([outFeatures])
+    }
+
+    /// A layer initialised from its own generator seeded with `seed`.
+    public convenience init(inFeatures: Int, outFeatures: Int, isInputLayer: Bool = false, seed: UInt64) {
+        var generator = SplitMix64(seed: seed)
+        self.init(inFeatures: inFeatures, outFeatures: outFeatures, isInputLayer: isInputLayer,
+                  using: &generator)
+    }
+
+    /// `Y = X Wᵀ + b` (Derivations 2.a): W is read transposed in place by gemm, never copied.
+    public func forward(_ input: NDArray<Scalar>) -> NDArray<Scalar> {
+        precondition2D(input, width: inFeatures, "Linear.forward")
+        let samples = input.shape[0], width = outFeatures
+        var output = NDArray.reusing(&outputBuffer, shape: [samples, width])
+        // b goes into every row first; gemm then adds X Wᵀ on top (beta = 1): one pass,
+        // no temporary for the broadcast.
+        if samples > 0 {
+            output.withUnsafeMutableBufferPointer { out in
+                bias.withUnsafeBufferPointer { b in
+                    for row in 0..<samples {
+                        (out.baseAddress! + row * width).update(from: b.baseAddress!, count: width)
+                    }
+                }
+            }
+        }
+        NDArray.gemm(input, weight, into: &output, transposeB: true, beta: 1)
+        self.input = input
+        outputBuffer = output
+        return output
+    }
+
+    /// Derivations 2.a: dW = dYᵀ X, db = 1ᵀ dY (column sums), dX = dY W.
+    public func backward(_ gradOutput: NDArray<Scalar>) -> NDArray<Scalar> {
+        guard let input else { preconditionFailure("Linear.backward: no cached input — call forward first") }
+        precondition(gradOutput.shape == [input.shape[0], outFeatures],
+                     "Linear.backward: gradient \(shapeText(gradOutput.shape)) does not match the output "
+                     + "\(shapeText([input.shape[0], outFeatures]))")
+        NDArray.gemm(gradOutput, input, into: &weightGradient, transposeA: true)
+        let samples = input.shape[0], width = outFeatures
+        biasGradient.withUnsafeMutableBufferPointer { db in
+            gradOutput.withUnsafeBufferPointer { dy in
+                for j in 0..<width { db[j] = 0 }
+                for row in 0..<samples {
+                    let base = row * width
+                    for j in 0..<width { db[j] += dy[base + j] }
+                }
+            }
+        }
+        var gradInput = NDArray.reusing(&inputGradientBuffer, shape: [samples, inFeatures])
+        NDArray.gemm(gradOutput, weight, into: &gradInput)
+        inputGradientBuffer = gradInput
+        return gradInput
+    }
+
+    public func clearCache() { input = nil }
+
+    public var parameters: [(name: String, value: NDArray<Scalar>)] {
+        [("weight", weight), ("bias", bias)]
+    }
+
+    public var gradients: [(name: String, value: NDArray<Scalar>)] {
+        [("weight", weightGradient), ("bias", biasGradient)]
+    }
+
+    public func setParameter(named name: String, to value: NDArray<Scalar>) {
+        switch name {
+        case "weight":
+            precondition(value.shape == weight.shape,
+                         "Linear.setParameter: weight must be \(shapeText(weight.shape)), got \(shapeText(value.shape))")
+            weight = value
+        case "bias":
+            precondition(value.shape == bias.shape,
+                         "Linear.setParameter: bias must be \(shapeText(bias.shape)), got \(shapeText(value.shape))")
+            bias = value
+        default:
+            preconditionFailure("Linear.setParameter: no parameter named \"\(name)\" (weight, bias)")
+        }
+    }
+
+    public func updateParameters(_ update: (_ name: String, _ value: inout NDArray<Scalar>,
+                                            _ gradient: NDArray<Scalar>) -> Void) {
+        update("weight", &weight, weightGradient)
+        update("bias", &bias, biasGradient)
+    }
+}

@@ -1,0 +1,184 @@
+/// The activation between the linear layers of an ``MLP``.
+public enum Activation: Sendable, Equatable, CustomStringConvertible {
+    case relu
+    case elu(alpha: Double)
+
+    public var description: String {
+        switch self {
+        case .relu: "relu"
+        case .elu(let alpha): "elu(alpha: \(alpha))"
+        }
+    }
+}
+
+/// A multi-layer perceptron trained by hand-written backpropagation (assignment §3):
+/// Linear → activation → … → Linear. `hidden` may be empty, which leaves one Linear:
+/// multinomial logistic regression.
+///
+/// `forward` returns **logits**, not probabilities: pair it with ``SoftmaxCrossEntropy``,
+/// which is numerically safer than a Softmax layer followed by ``CrossEntropy`` (no log of
+/// an underflowed probability) and is what the equivalent PyTorch model does. Apply
+/// ``Softmax`` to the logits when probabilities are wanted.
+///
+/// Layers are numbered as in the equivalent `torch.nn.Sequential` — Linear 0,
+/// activation 1, Linear 2, … — so parameters are named `0.weight`, `0.bias`,
+/// `2.weight`, … and a state dict moves between the two unchanged.
+///
+/// ```swift
+/// let model = MLP<Float>(inputs: 784, hidden: [128], classes: 10, seed: 42)
+/// let loss = SoftmaxCrossEntropy<Float>()
+/// let value = loss.forward(model.forward(images), labels: labels)
+/// _ = model.backward(loss.backward())
+/// model.sgdStep(learningRate: 0.1)
+/// model.clearCache()
+/// ```
+public final class MLP<Scalar: NDScalar>: Layer {
+    public let inputs: Int
+    public let hidden: [Int]
+    public let classes: Int
+    public let activation: Activation
+    /// The modules in order, indexed as in `torch.nn.Sequential`.
+    public let layers: [any Layer<Scalar>]
+
+    /// A network whose weights are drawn from `generator` (Kaiming-normal, see ``Linear``).
+    public init(inputs: Int, hidden: [Int], classes: Int, activation: Activation = .relu,
+                using generator: inout SplitMix64) {
+        precondition(inputs >= 1 && classes >= 1 && hidden.allSatisfy { $0 >= 1 },
+                     "MLP: every width must be at least 1, got inputs \(inputs), hidden \(hidden), classes \(classes)")
+        self.inputs = inputs
+        self.hidden = hidden
+        self.classes = classes
+        self.activation = activation
+        var layers: [any Layer<Scalar>] = []
+        let widths = [inputs] + hidden + [classes]
+        for i in 0..<(widths.count - 1) {
+            layers.append(Linear<Scalar>(inFeatures: widths[i], outFeatures: widths[i + 1],
+                                         isInputLayer: i == 0, using: &generator))
+            if i < widths.count - 2 {
+                switch activation {
+                case .relu: layers.append(ReLU<Scalar>())
+                case .elu(let alpha): layers.append(ELU<Scalar>(alpha: Scalar(alpha)))
+                }
+            }
+        }
+        self.layers = layers
+    }
+
+    /// A network initialised from a generator seeded with `seed`.
+    public convenience init(inputs: Int, hidden: [Int], classes: Int, activation: Activation = .relu,
+                            seed: UInt64) {
+        var generator = SplitMix64(seed: seed)
+        self.init(inputs: inputs, hidden: hidden, classes: classes, activation: activation,
+                  using: &generator)
+    }
+
+    /// The logits, shape (samples, classes).
+    public func forward(_ input: NDArray<Scalar>) -> NDArray<Scalar> {
+        precondition2D(input, width: inputs, "MLP.forward")
+        var x = input
+        for layer in layers { x = layer.forward(x) }
+        return x
+    }
+
+    /// Backpropagates ∂L/∂logits through every module, last to first; returns ∂L/∂input.
+    public func backward(_ gradOutput: NDArray<Scalar>) -> NDArray<Scalar> {
+        var gradient = gradOutput
+        for layer in layers.reversed() { gradient = layer.backward(gradient) }
+        return gradient
+    }
+
+    public func clearCache() {
+        for layer in layers { layer.clearCache() }
+    }
+
+    /// One step of plain stochastic gradient descent, W ← W − η ∂L/∂W for every
+    /// parameter, written into the parameters' own storage.
+    @inlinable public func sgdStep(learningRate: Scalar) {
+        for layer in layers {
+            layer.updateParameters { _, value, gradient in
+                precondition(value.shape == gradient.shape,
+                             "sgdStep: gradient \(shapeText(gradient.shape)) does not match parameter \(shapeText(value.shape))")
+                value.withUnsafeMutableBufferPointer { w in
+                    gradient.withUnsafeBufferPointer { g in
+                        for i in 0..<w.count { w[i] -= learningRate * g[i] }
+                    }
+                }
+            }
+        }
+    }
+
+    public var parameters: [(name: String, value: NDArray<Scalar>)] {
+        layers.enumerated().flatMap { index, layer in
+            layer.parameters.map { (name: "\(index).\($0.name)", value: $0.value) }
+        }
+    }
+
+    public var gradients: [(name: String, value: NDArray<Scalar>)] {
+        layers.enumerated().flatMap { index, layer in
+            layer.gradients.map { (name: "\(index).\($0.name)", value: $0.value) }
+        }
+    }
+
+    /// The parameters under their `torch.nn.Sequential` names, in order:
+    /// `0.weight`, `0.bias`, `2.weight`, `2.bias`, …
+    public func namedParameters() -> [(String, NDArray<Scalar>)] {
+        parameters.map { ($0.name, $0.value) }
+    }
+
+    public func setParameter(named name: String, to value: NDArray<Scalar>) {
+        guard let dot = name.firstIndex(of: "."), let index = Int(name[..<dot]), layers.indices.contains(index) else {
+            preconditionFailure("MLP.setParameter: no parameter named \"\(name)\" (\(parameters.map(\.name)))")
+        }
+        layers[index].setParameter(named: String(name[name.index(after: dot)...]), to: value)
+    }
+
+    public func updateParameters(_ update: (_ name: String, _ value: inout NDArray<Scalar>,
+                                            _ gradient: NDArray<Scalar>) -> Void) {
+        for (index, layer) in layers.enumerated() {
+            layer.updateParameters { name, value, gradient in update("\(index).\(name)", &value, gradient) }
+        }
+    }
+
+    /// Replaces every parameter from `namedParameters` (e.g. a state dict read from a
+    /// safetensors file). Nothing changes unless the names are exactly this model's and
+    /// every shape matches.
+    ///
+    /// ```swift
+    /// try model.load(namedParameters: other.namedParameters())
+    /// ```
+    public func load(namedParameters: [(String, NDArray<Scalar>)]) throws(ParameterLoadError) {
+        let expected = parameters
+        let given = Dictionary(namedParameters, uniquingKeysWith: { first, _ in first })
+        let expectedNames = Set(expected.map(\.name))
+        var error = ParameterLoadError(
+            missing: expected.map(\.name).filter { given[$0] == nil },
+            unexpected: namedParameters.map(\.0).filter { !expectedNames.contains($0) },
+            wrongShape: [])
+        for (name, value) in expected {
+            if let candidate = given[name], candidate.shape != value.shape {
+                error.wrongShape.append((name, expected: value.shape, found: candidate.shape))
+            }
+        }
+        guard error.missing.isEmpty && error.unexpected.isEmpty && error.wrongShape.isEmpty else { throw error }
+        for (name, _) in expected { setParameter(named: name, to: given[name]!) }
+    }
+}
+
+/// Parameters that do not fit a model: names it lacks, names it does not have, shapes
+/// that differ. The text lists them all.
+public struct ParameterLoadError: Error, CustomStringConvertible, Sendable {
+    public var missing: [String]
+    public var unexpected: [String]
+    public var wrongShape: [(name: String, expected: [Int], found: [Int])]
+
+    public var description: String {
+        var parts: [String] = []
+        if !missing.isEmpty { parts.append("missing \(missing.joined(separator: ", "))") }
+        if !unexpected.isEmpty { parts.append("unexpected \(unexpected.joined(separator: ", "))") }
+        for (name, expected, found) in wrongShape {
+            parts.append("\(name) has shape \(shapeText(found)), the model needs \(shapeText(expected))")
+        }
+        return "parameters do not fit the model: " + parts.joined(separator: "; ")
+            + " — load parameters saved from a model with the same inputs, hidden widths and classes"
+    }
+}

@@ -1,0 +1,78 @@
+import RealModule
+
+/// Softmax followed by cross-entropy, fused, on logits (as PyTorch's `CrossEntropyLoss`).
+///
+/// The loss is computed as log-sum-exp minus the label's logit, both after subtracting
+/// the row maximum, so it is finite for any finite logits — no log of an underflowed
+/// probability. The gradient collapses to (softmax(X) − T)/S: the softmax Jacobian of
+/// 2.c.i times the cross-entropy gradient of 2.c.ii, whose product cancels the division.
+///
+/// ```swift
+/// let loss = SoftmaxCrossEntropy<Float>()
+/// let value = loss.forward(mlp.forward(x), labels: y)
+/// _ = mlp.backward(loss.backward())
+/// ```
+public final class SoftmaxCrossEntropy<Scalar: NDScalar>: Loss {
+    @usableFromInline var probabilities: NDArray<Scalar>?
+    @usableFromInline var probabilityBuffer: NDArray<Scalar>?
+    @usableFromInline var labels: [Int] = []
+    @usableFromInline var inputGradientBuffer: NDArray<Scalar>?
+
+    @inlinable public init() {}
+
+    @inlinable public func forward(_ logits: NDArray<Scalar>, labels: [Int]) -> Scalar {
+        precondition2D(logits, "SoftmaxCrossEntropy.forward")
+        preconditionLabels(labels, fit: logits.shape, "SoftmaxCrossEntropy.forward")
+        let width = logits.shape[1]
+        var p = NDArray.reusing(&probabilityBuffer, shape: logits.shape)
+        var total: Scalar = 0
+        p.withUnsafeMutableBufferPointer { y in
+            logits.withUnsafeBufferPointer { x in
+                for (row, label) in labels.enumerated() {
+                    let base = row * width
+                    var largest = x[base]
+                    for j in base..<(base + width) where x[j] > largest { largest = x[j] }
+                    var sum: Scalar = 0
+                    for j in base..<(base + width) {
+                        let e = Scalar.exp(x[j] - largest)
+                        y[j] = e
+                        sum += e
+                    }
+                    let scale = 1 / sum
+                    for j in base..<(base + width) { y[j] *= scale }
+                    // L_i = log Σ_k e^(x_k − m) − (x_label − m)
+                    total += Scalar.log(sum) - (x[base + label] - largest)
+                }
+            }
+        }
+        probabilities = p
+        probabilityBuffer = p
+        self.labels = labels
+        return total / Scalar(labels.count)
+    }
+
+    /// The softmax probabilities of the last `forward`, e.g. for accuracy.
+    public var lastProbabilities: NDArray<Scalar>? { probabilities }
+
+    /// dX = (softmax(X) − T) / S (2.c.i and 2.c.ii combined).
+    @inlinable public func backward() -> NDArray<Scalar> {
+        guard let probabilities else {
+            preconditionFailure("SoftmaxCrossEntropy.backward: no cached input — call forward first")
+        }
+        var gradInput = NDArray.reusing(&inputGradientBuffer, shape: probabilities.shape)
+        let width = probabilities.shape[1], scale = 1 / Scalar(labels.count)
+        gradInput.withUnsafeMutableBufferPointer { dx in
+            probabilities.withUnsafeBufferPointer { p in
+                for i in 0..<dx.count { dx[i] = p[i] * scale }
+                for (row, label) in labels.enumerated() { dx[row * width + label] -= scale }
+            }
+        }
+        inputGradientBuffer = gradInput
+        return gradInput
+    }
+
+    public func clearCache() {
+        probabilities = nil
+        labels = []
+    }
+}
