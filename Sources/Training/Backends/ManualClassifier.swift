@@ -1,0 +1,51 @@
+import ArrayKit
+
+/// The hand-written backend (ArrayKit's ``ArrayKit/MLP`` with ``SoftmaxCrossEntropy``)
+/// trained by plain mini-batch SGD at a constant learning rate, as the assignment's
+/// NumPy MLP.
+///
+/// ```swift
+/// let model = ManualClassifier(inputs: 784, hidden: [128], classes: 10, learningRate: 0.1, seed: 42)
+/// ```
+public final class ManualClassifier: Classifier {
+    public let model: ArrayKit.MLP<Float>
+    let loss = SoftmaxCrossEntropy<Float>()
+    public let learningRate: Double
+
+    public var backend: String { "manual" }
+
+    public init(inputs: Int, hidden: [Int], classes: Int, activation: Activation = .relu,
+                learningRate: Double, seed: UInt64) {
+        model = ArrayKit.MLP<Float>(inputs: inputs, hidden: hidden, classes: classes,
+                                    activation: activation, seed: seed)
+        self.learningRate = learningRate
+    }
+
+    public func beginEpoch(_ epoch: Int) {}
+    public func endEpoch(_ epoch: Int, validationLoss: Double) {}
+
+    public func trainStep(_ inputs: NDArray<Float>, labels: [Int]) -> (loss: Double, correct: Int) {
+        let logits = model.forward(inputs)
+        let value = loss.forward(logits, labels: labels)
+        let correct = correctCount(logits: logits, labels: labels)
+        _ = model.backward(loss.backward())
+        model.sgdStep(learningRate: Float(learningRate))
+        model.clearCache()
+        loss.clearCache()
+        return (Double(value), correct)
+    }
+
+    public func evaluate(_ inputs: NDArray<Float>, labels: [Int]) -> (lossSum: Double, predictions: [Int]) {
+        let logits = model.forward(inputs)
+        let value = loss.forward(logits, labels: labels)
+        model.clearCache()
+        loss.clearCache()
+        return (Double(value) * Double(labels.count), logits.argmax(axis: 1))
+    }
+
+    public func stateDict() -> [(String, NDArray<Float>)] { model.namedParameters() }
+
+    public func load(stateDict: [(String, NDArray<Float>)]) throws {
+        try model.load(namedParameters: stateDict)
+    }
+}
