@@ -51,7 +51,8 @@ import Testing
     }
 
     @Test func description() {
-        #expect("\(NDArray<Float>([1, 2, 3, 4], shape: [2, 2]))" == "[[1.0, 2.0],\n[3.0, 4.0]]")
+        #expect("\(NDArray<Float>([1, 2, 3, 4], shape: [2, 2]))" == "[[1.0, 2.0],\n [3.0, 4.0]]")
+        #expect("\(NDArray<Float>(shape: [2, 1, 2], flatIndex: { Float($0) }))" == "[[[0.0, 1.0]],\n\n [[2.0, 3.0]]]")
         #expect("\(NDArray<Float>(scalar: 3))" == "3.0")
         #expect("\(NDArray<Float>.zeros([0]))" == "[]")
     }
