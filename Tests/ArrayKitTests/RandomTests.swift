@@ -38,6 +38,19 @@ import Testing
         #expect(Swift.abs(sampleVariance - variance) < 5 * sd)
     }
 
+    /// Seed 3558559446808474027 makes the first draw 2⁶⁴ − 1 (the mixer inverted by hand):
+    /// the largest unit value, which rounds to 1 in Float.
+    @Test func uniformNeverReachesItsUpperBound() {
+        var g = SplitMix64(seed: 3_558_559_446_808_474_027)
+        var copy = g
+        let first: UInt64 = copy.next()
+        #expect(first == .max)
+        let x = NDArray<Float>.randomUniform([1], using: &g)
+        #expect(x.scalar < 1 && x.scalar == Float(1).nextDown)
+        var h = SplitMix64(seed: 3_558_559_446_808_474_027)
+        #expect(NDArray<Double>.randomUniform([1], low: 5, high: 5, using: &h).scalar == 5)
+    }
+
     @Test func normalMoments() {
         var g = SplitMix64(seed: 2)
         let n = 100_000
