@@ -37,9 +37,13 @@ public struct IntegerArray<Element: FixedWidthInteger & Sendable>: Equatable, Se
 /// }
 /// ```
 public enum NPYArray: Equatable, Sendable {
+    /// `<f4`: NumPy `float32`.
     case float32(NDArray<Float>)
+    /// `<f8`: NumPy `float64`.
     case float64(NDArray<Double>)
+    /// `<i8`: NumPy `int64` (labels, indices).
     case int64(IntegerArray<Int>)
+    /// `|u1`: NumPy `uint8` (pixels, small labels).
     case uint8(IntegerArray<UInt8>)
 
     /// The dtype descriptor NumPy uses for this case (`<f4`, `<f8`, `<i8`, `|u1`).
