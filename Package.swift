@@ -24,6 +24,7 @@ let package = Package(
         ),
         .target(name: "AutoGrad", dependencies: ["ArrayKit"]),
         .target(name: "Training", dependencies: ["ArrayKit", "AutoGrad", "CZlib"]),
+        .executableTarget(name: "arraykit-demo", dependencies: ["ArrayKit"]),
         .testTarget(name: "ArrayKitTests", dependencies: ["ArrayKit"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AutoGradTests", dependencies: ["AutoGrad", "ArrayKit"]),
         // The numerical checks of every formula in Docs/ (derivations, Question 5).

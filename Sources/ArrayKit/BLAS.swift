@@ -73,7 +73,8 @@ extension NDArray {
                      "gemm: result has shape \(shapeText(c.shape)), the product needs \(shapeText([m, n]))")
         guard m > 0 && n > 0 else { return }
         if k == 0 {
-            c *= beta
+            // BLAS semantics: beta = 0 overwrites C without reading it (NaN·0 would stay NaN).
+            if beta == 0 { c.formMap { _ in 0 } } else { c *= beta }
             return
         }
         a.withUnsafeBufferPointer { pa in

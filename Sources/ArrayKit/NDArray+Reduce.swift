@@ -68,8 +68,9 @@ extension NDArray {
         fold(axis: axis, keepDims: keepDims, op: "min") { a, b in a.isNaN || a <= b ? a : b }
     }
 
-    /// The index of the largest element along `axis` (first one on ties), in row-major
-    /// order of the remaining axes: for a matrix and `axis: 1`, one class per row.
+    /// The index of the largest element along `axis` (first one on ties, first NaN if
+    /// any, as NumPy), in row-major order of the remaining axes: for a matrix and
+    /// `axis: 1`, one class per row.
     @inlinable
     public func argmax(axis: Int) -> [Int] {
         let (outer, size, inner, a) = axisSplit(axis, op: "argmax")
@@ -81,7 +82,8 @@ extension NDArray {
                     var bestIndex = 0, bestValue = x[p * size * inner + i]
                     for k in 1..<Swift.max(size, 1) {
                         let v = x[(p * size + k) * inner + i]
-                        if v > bestValue { bestValue = v; bestIndex = k }
+                        // The first NaN counts as the largest, as in numpy.argmax.
+                        if v > bestValue || (v.isNaN && !bestValue.isNaN) { bestValue = v; bestIndex = k }
                     }
                     best[p * inner + i] = bestIndex
                 }
@@ -104,11 +106,13 @@ extension NDArray {
         precondition(count > 0, "min: the array of shape \(shapeText(shape)) is empty")
         return storage.dropFirst().reduce(storage[0]) { a, b in a.isNaN || a <= b ? a : b }
     }
-    /// The flat index of the largest element.
+    /// The flat index of the largest element (the first NaN if there is one, as NumPy).
     @inlinable public func argmax() -> Int {
         precondition(count > 0, "argmax: the array of shape \(shapeText(shape)) is empty")
         var best = 0
-        for i in 1..<count where storage[i] > storage[best] { best = i }
+        for i in 1..<count where storage[i] > storage[best] || (storage[i].isNaN && !storage[best].isNaN) {
+            best = i
+        }
         return best
     }
 }

@@ -166,7 +166,10 @@ extension NDArray: CustomStringConvertible {
             if axis == rank { return "\(storage[offset])" }
             let stride = strides[axis]
             let items = (0..<shape[axis]).map { render(axis + 1, offset + $0 * stride) }
-            return "[" + items.joined(separator: axis == rank - 1 ? ", " : ",\n") + "]"
+            // Rows of a matrix line up under each other, as NumPy prints them.
+            let separator = axis == rank - 1 ? ", " : "," + String(repeating: "\n", count: rank - 1 - axis)
+                + String(repeating: " ", count: axis + 1)
+            return "[" + items.joined(separator: separator) + "]"
         }
         return rank == 0 ? "\(storage[0])" : render(0, 0)
     }

@@ -70,6 +70,7 @@ extension NDArray {
     /// Normal draws with mean `mean` and standard deviation `std`.
     public static func randomNormal(_ shape: [Int], mean: Scalar = 0, std: Scalar = 1,
                                     using generator: inout SplitMix64) -> NDArray {
+        precondition(shape.allSatisfy { $0 >= 0 }, "randomNormal: negative dimension in shape \(shapeText(shape))")
         let n = shape.reduce(1, *)
         return NDArray((0..<n).map { _ in mean + std * Scalar(generator.nextNormal()) }, shape: shape)
     }
@@ -77,7 +78,14 @@ extension NDArray {
     /// Uniform draws in `[low, high)`.
     public static func randomUniform(_ shape: [Int], low: Scalar = 0, high: Scalar = 1,
                                      using generator: inout SplitMix64) -> NDArray {
+        precondition(shape.allSatisfy { $0 >= 0 }, "randomUniform: negative dimension in shape \(shapeText(shape))")
+        precondition(low <= high, "randomUniform: low \(low) is above high \(high)")
         let n = shape.reduce(1, *)
-        return NDArray((0..<n).map { _ in low + (high - low) * Scalar(generator.nextUnit()) }, shape: shape)
+        return NDArray((0..<n).map { _ in
+            // A unit draw just below 1 rounds up to 1 in Float (and the affine map can round
+            // up too); keep the documented open upper bound.
+            let x = low + (high - low) * Scalar(generator.nextUnit())
+            return x < high || low == high ? x : high.nextDown
+        }, shape: shape)
     }
 }
