@@ -136,6 +136,32 @@ private struct RawHeader: Decodable {
 // MARK: - Conversion
 
 extension SafetensorsFile {
+    /// An integer tensor (I64, I32, I16, I8, U8, U32; e.g. BatchNorm's `num_batches_tracked`)
+    /// as `Int64` values with its shape.
+    ///
+    /// ```swift
+    /// let (count, _) = try file.integers(named: "1.num_batches_tracked")
+    /// ```
+    public func integers(named name: String) throws(SafetensorsError) -> (values: [Int64], shape: [Int]) {
+        guard let entry = entries.first(where: { $0.name == name }) else { throw .missingTensor(name) }
+        let count = entry.shape.reduce(1, *)
+        let read: (UnsafeRawBufferPointer, Int) -> Int64
+        switch entry.dtype {
+        case .i64: read = { Int64(littleEndian: $0.loadUnaligned(fromByteOffset: 8 * $1, as: Int64.self)) }
+        case .i32: read = { Int64(Int32(littleEndian: $0.loadUnaligned(fromByteOffset: 4 * $1, as: Int32.self))) }
+        case .u32: read = { Int64(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 4 * $1, as: UInt32.self))) }
+        case .i16: read = { Int64(Int16(littleEndian: $0.loadUnaligned(fromByteOffset: 2 * $1, as: Int16.self))) }
+        case .i8: read = { Int64(Int8(bitPattern: $0[$1])) }
+        case .u8, .bool: read = { Int64($0[$1]) }
+        default: throw .unsupportedDType(tensor: name, dtype: entry.dtype.rawValue, requested: "Int64")
+        }
+        let values = body.withUnsafeBytes { raw in
+            let bytes = UnsafeRawBufferPointer(rebasing: raw[entry.byteRange])
+            return (0..<count).map { read(bytes, $0) }
+        }
+        return (values, entry.shape)
+    }
+
     func convert<Scalar: NDScalar>(_ entry: Entry) throws(SafetensorsError) -> NDArray<Scalar> {
         let count = entry.shape.reduce(1, *)
         var out = [Scalar](repeating: 0, count: count)

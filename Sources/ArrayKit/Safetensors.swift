@@ -17,16 +17,23 @@ public enum Safetensors {
     public static let maximumHeaderLength = 100_000_000
 
     /// The file bytes for `tensors`, written in the given order (which is also the order
-    /// of their data), as F32 for `Float` and F64 for `Double`.
+    /// of their data), as F32 for `Float` and F64 for `Double`, followed by any
+    /// `integerTensors` as I64 (PyTorch's BatchNorm `num_batches_tracked` is one).
     ///
     /// ```swift
     /// let bytes = Safetensors.encode([("w", NDArray<Float>([1, 2]))], metadata: ["format": "pt"])
     /// ```
     public static func encode<Scalar: NDScalar>(
-        _ tensors: [(name: String, array: NDArray<Scalar>)], metadata: [String: String]? = nil
+        _ tensors: [(name: String, array: NDArray<Scalar>)], metadata: [String: String]? = nil,
+        integerTensors: [(name: String, values: [Int64], shape: [Int])] = []
     ) -> Data {
-        let names = Set(tensors.map(\.name))
-        precondition(names.count == tensors.count, "Safetensors.encode: duplicate tensor names in \(tensors.map(\.name))")
+        let allNames = tensors.map(\.name) + integerTensors.map(\.name)
+        let names = Set(allNames)
+        precondition(names.count == allNames.count, "Safetensors.encode: duplicate tensor names in \(allNames)")
+        for t in integerTensors {
+            precondition(t.shape.allSatisfy { $0 >= 0 } && t.shape.reduce(1, *) == t.values.count,
+                         "Safetensors.encode: \(t.values.count) integers do not fill shape \(shapeText(t.shape)) of \"\(t.name)\"")
+        }
         precondition(!names.contains("__metadata__"), "Safetensors.encode: \"__metadata__\" is reserved and cannot name a tensor")
         let dtype = dtypeName(Scalar.self)
         let width = MemoryLayout<Scalar>.size
@@ -46,6 +53,12 @@ public enum Safetensors {
             fields.append("\(jsonString(name)):{\"dtype\":\"\(dtype)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
+        for (name, values, shape) in integerTensors {
+            let end = offset + values.count * 8
+            let dims = shape.map(String.init).joined(separator: ",")
+            fields.append("\(jsonString(name)):{\"dtype\":\"I64\",\"shape\":[\(dims)],\"data_offsets\":[\(offset),\(end)]}")
+            offset = end
+        }
         header += fields.joined(separator: ",") + "}"
         var headerBytes = Array(header.utf8)
         // Spaces (valid JSON whitespace) align the data section to 8 bytes, as the reference does.
@@ -63,6 +76,9 @@ public enum Safetensors {
                 }
             }
         }
+        for (_, values, _) in integerTensors {
+            for value in values { withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) } }
+        }
         return data
     }
 
@@ -78,9 +94,10 @@ public enum Safetensors {
     /// try Safetensors.write([("0.weight", w), ("0.bias", b)], to: url, metadata: ["format": "pt"])
     /// ```
     public static func write<Scalar: NDScalar>(
-        _ tensors: [(name: String, array: NDArray<Scalar>)], to url: URL, metadata: [String: String]? = nil
+        _ tensors: [(name: String, array: NDArray<Scalar>)], to url: URL, metadata: [String: String]? = nil,
+        integerTensors: [(name: String, values: [Int64], shape: [Int])] = []
     ) throws {
-        try writeAtomically(encode(tensors, metadata: metadata), to: url)
+        try writeAtomically(encode(tensors, metadata: metadata, integerTensors: integerTensors), to: url)
     }
 
     /// Writes a dictionary of arrays to `url` atomically, names sorted.
