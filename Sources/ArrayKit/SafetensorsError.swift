@@ -1,0 +1,88 @@
+/// Why a safetensors file could not be read. Every case names what was wrong in the
+/// file and, in its description, what to do about it; a file from an untrusted source
+/// that fails any check is rejected before a single element is read.
+///
+/// ```swift
+/// do { _ = try Safetensors.read(contentsOf: url) }
+/// catch let error as SafetensorsError { print(error) }   // "model.safetensors: …"
+/// ```
+public enum SafetensorsError: Error, Equatable, CustomStringConvertible {
+    /// The file could not be opened or read at all.
+    case cannotRead(path: String, reason: String)
+    /// Fewer than the 8 bytes of the header-length prefix.
+    case fileTooSmall(byteCount: Int)
+    /// The header length prefix is larger than the format's limit (100 MB).
+    case headerTooLarge(length: UInt64, limit: Int)
+    /// The header length prefix points past the end of the file.
+    case headerLengthBeyondFile(length: UInt64, fileSize: Int)
+    /// The header is not UTF-8, not a JSON object, or an entry lacks a field.
+    case invalidHeader(String)
+    /// A tensor's dtype is not one the format defines.
+    case unknownDType(tensor: String, dtype: String)
+    /// The dtype is valid but cannot be converted to the requested floating-point type.
+    case unsupportedDType(tensor: String, dtype: String, requested: String)
+    /// `data_offsets` are negative, not a pair, or end before they start.
+    case invalidOffsets(tensor: String, offsets: [Int])
+    /// A tensor's bytes start before the previous tensor's bytes end.
+    case overlappingData(tensor: String, start: Int, previous: String, previousEnd: Int)
+    /// A tensor's bytes start after the previous tensor's bytes end (unclaimed bytes).
+    case gapInData(tensor: String, start: Int, expectedStart: Int)
+    /// The number of elements of the shape does not fill the tensor's byte range.
+    case shapeSizeMismatch(tensor: String, shape: [Int], dtype: String, expectedBytes: Int, actualBytes: Int)
+    /// The data section is shorter than the offsets claim.
+    case dataTooShort(expectedBytes: Int, actualBytes: Int)
+    /// The data section has bytes that no tensor claims.
+    case trailingData(expectedBytes: Int, actualBytes: Int)
+    /// A tensor asked for by name is not in the file.
+    case missingTensor(String)
+
+    public var description: String {
+        switch self {
+        case let .cannotRead(path, reason):
+            return "cannot read \(path): \(reason) — check the path and its permissions"
+        case let .fileTooSmall(count):
+            return "not a safetensors file: \(count) bytes, fewer than the 8-byte header length — the file is empty or truncated"
+        case let .headerTooLarge(length, limit):
+            return "safetensors header length \(length) exceeds the \(limit)-byte limit — the file is corrupt or not safetensors"
+        case let .headerLengthBeyondFile(length, size):
+            return "safetensors header length \(length) runs past the end of the \(size)-byte file — the file is truncated or not safetensors"
+        case let .invalidHeader(reason):
+            return "safetensors header is invalid: \(reason) — the file is corrupt or was not written by a safetensors writer"
+        case let .unknownDType(tensor, dtype):
+            return "tensor \"\(tensor)\" has unknown dtype \"\(dtype)\" — expected one of \(SafetensorsDType.allCases.map(\.rawValue).joined(separator: ", "))"
+        case let .unsupportedDType(tensor, dtype, requested):
+            return "tensor \"\(tensor)\" is \(dtype), which cannot be read as \(requested) — save it as F32, F64, F16 or BF16"
+        case let .invalidOffsets(tensor, offsets):
+            return "tensor \"\(tensor)\" has data_offsets \(offsets); they must be [start, end] with 0 ≤ start ≤ end"
+        case let .overlappingData(tensor, start, previous, previousEnd):
+            return "tensor \"\(tensor)\" starts at byte \(start), inside \"\(previous)\" (which ends at \(previousEnd)) — overlapping data is rejected"
+        case let .gapInData(tensor, start, expected):
+            return "tensor \"\(tensor)\" starts at byte \(start) but the previous tensor ends at \(expected) — the data must be contiguous"
+        case let .shapeSizeMismatch(tensor, shape, dtype, expected, actual):
+            return "tensor \"\(tensor)\" of shape \(shapeText(shape)) and dtype \(dtype) needs \(expected) bytes but its data_offsets span \(actual)"
+        case let .dataTooShort(expected, actual):
+            return "safetensors data section has \(actual) bytes, the header describes \(expected) — the file is truncated"
+        case let .trailingData(expected, actual):
+            return "safetensors data section has \(actual) bytes, the header describes only \(expected) — the file is corrupt"
+        case let .missingTensor(name):
+            return "no tensor named \"\(name)\" in the safetensors file"
+        }
+    }
+}
+
+/// The element types the safetensors format defines, with their sizes in bytes.
+public enum SafetensorsDType: String, CaseIterable, Sendable, Codable {
+    case bool = "BOOL", u8 = "U8", i8 = "I8", f8e5m2 = "F8_E5M2", f8e4m3 = "F8_E4M3"
+    case i16 = "I16", u16 = "U16", f16 = "F16", bf16 = "BF16"
+    case i32 = "I32", u32 = "U32", f32 = "F32", f64 = "F64", i64 = "I64", u64 = "U64"
+
+    /// Bytes per element.
+    public var byteSize: Int {
+        switch self {
+        case .bool, .u8, .i8, .f8e5m2, .f8e4m3: return 1
+        case .i16, .u16, .f16, .bf16: return 2
+        case .i32, .u32, .f32: return 4
+        case .f64, .i64, .u64: return 8
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+@testable import ArrayKit
+
+/// Runs the reference implementation (`pip install safetensors`, with numpy) through
+/// `python3`, when it is installed; the cross-language tests are skipped otherwise.
+enum ReferencePython {
+    /// The `python3` on `PATH`, if any.
+    static let executable: URL? = {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":")
+            .map { URL(fileURLWithPath: String($0)).appendingPathComponent("python3") }
+            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }()
+
+    /// Whether `python3` can import numpy and safetensors.
+    static let hasSafetensors: Bool = (try? run("import numpy, safetensors.numpy")) != nil
+
+    /// Runs `script` with `arguments` and returns its standard output; throws when it fails.
+    static func run(_ script: String, _ arguments: [String] = []) throws -> Data {
+        guard let executable else { throw PythonFailure(message: "no python3 on PATH") }
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = ["-c", script] + arguments
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let message = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw PythonFailure(message: String(decoding: message, as: UTF8.self))
+        }
+        return data
+    }
+
+    struct PythonFailure: Error { let message: String }
+
+    /// `{name: {"dtype", "shape", "values"}}` as Python's `load_file` sees the file.
+    static let dumpScript = """
+    import json, sys
+    from safetensors.numpy import load_file
+    tensors = load_file(sys.argv[1])
+    json.dump({k: {"dtype": str(v.dtype), "shape": list(v.shape),
+                   "values": [float(x) for x in v.reshape(-1)]} for k, v in tensors.items()}, sys.stdout)
+    """
+
+    struct Dumped: Decodable { let dtype: String; let shape: [Int]; let values: [Double] }
+}
+
+@Suite(.enabled(if: ReferencePython.hasSafetensors,
+                "needs python3 with numpy and safetensors (pip install safetensors)"))
+struct SafetensorsInteropTests {
+    @Test func aFileWrittenHereLoadsInPythonWithTheSameNamesShapesAndValues() throws {
+        var rng = SplitMix64(seed: 11)
+        let tensors: [(name: String, array: NDArray<Float>)] = [
+            ("0.weight", .randomNormal([16, 12], using: &rng)), ("0.bias", .randomNormal([16], using: &rng)),
+            ("2.weight", .randomNormal([4, 16], using: &rng)), ("2.bias", .zeros([4])),
+        ]
+        let url = temporaryURL("to-python.safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Safetensors.write(tensors, to: url, metadata: ["format": "pt"])
+
+        let output = try ReferencePython.run(ReferencePython.dumpScript, [url.path])
+        let dumped = try JSONDecoder().decode([String: ReferencePython.Dumped].self, from: output)
+        #expect(Set(dumped.keys) == Set(tensors.map(\.name)))
+        for (name, array) in tensors {
+            let seen = try #require(dumped[name])
+            #expect(seen.dtype == "float32" && seen.shape == array.shape, "\(name)")
+            #expect(seen.values.map(Float.init) == array.scalars, "\(name) values differ in Python")
+        }
+    }
+
+    @Test func pythonWritesTheSameBytesForTheSameTensors() throws {
+        let tensors: [String: NDArray<Float>] = [
+            "b": NDArray([0.5, -1.25, 3]), "a": NDArray([1, 2, 3, 4, 5, 6], shape: [2, 3]), "scalar": NDArray(scalar: 7),
+        ]
+        let url = temporaryURL("from-python-same.safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        _ = try ReferencePython.run("""
+        import sys, numpy as np
+        from safetensors.numpy import save_file
+        save_file({"b": np.array([0.5, -1.25, 3], dtype=np.float32),
+                   "a": np.arange(1, 7, dtype=np.float32).reshape(2, 3),
+                   "scalar": np.array(7, dtype=np.float32)}, sys.argv[1])
+        """, [url.path])
+        #expect(try Data(contentsOf: url) == Safetensors.encode(tensors))
+    }
+
+    @Test func aFileWrittenByPythonLoadsHere() throws {
+        let url = temporaryURL("from-python.safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        _ = try ReferencePython.run("""
+        import sys, numpy as np
+        from safetensors.numpy import save_file
+        rng = np.random.default_rng(5)
+        save_file({"0.weight": rng.standard_normal((8, 5)).astype(np.float32),
+                   "0.bias": rng.standard_normal(8).astype(np.float32),
+                   "extra.double": rng.standard_normal((3, 2, 2))}, sys.argv[1], metadata={"format": "pt"})
+        """, [url.path])
+        let dumped = try JSONDecoder().decode([String: ReferencePython.Dumped].self,
+                                              from: ReferencePython.run(ReferencePython.dumpScript, [url.path]))
+        let file = try Safetensors.read(contentsOf: url)
+        #expect(file.metadata == ["format": "pt"])
+        #expect(Set(file.names) == Set(dumped.keys))
+        for (name, seen) in dumped {
+            let array = try file.array(named: name, as: Double.self)
+            #expect(array.shape == seen.shape, "\(name)")
+            #expect(array.scalars == seen.values, "\(name) values differ from Python's")
+        }
+        #expect(file.entries.first { $0.name == "extra.double" }?.dtype == .f64)
+    }
+}
