@@ -104,6 +104,23 @@ func sampleHistory(diverged: Bool = false) -> RunHistory {
         #expect(sweep.isDiverged && sweep.legendName == "lr = 10 (diverged)" && sweep.y[2].isNaN)
     }
 
+    @Test func comparisonsPutOneSeriesPerRun() throws {
+        let manual = sampleHistory()
+        var autograd = sampleHistory()
+        autograd.backend = "autograd"
+        autograd.epochs[1].trainLoss = 0.4201
+        let figure = Figure.comparing([("manual", manual), ("autograd", autograd)])
+        let panels = figure.panels.compactMap { $0 as? LineChart }
+        #expect(panels.map(\.title) == ["Training loss", "Validation accuracy"])
+        #expect(panels[0].series.map(\.name) == ["manual", "autograd"] && panels[0].series[1].y == [0.61, 0.4201])
+        #expect(panels[1].series[0].y == [0.83, 0.855] && panels[1].yAxis.label == "validation accuracy")
+        #expect(panels.allSatisfy { !$0.series[0].isDashed && $0.series[1].isDashed })
+        _ = try parseWithPython(figure.svg(), name: "comparison.svg")
+        let sweep = LineChart.comparing(.trainLoss, of: [("lr = 0.1", manual), ("lr = 10", sampleHistory(diverged: true))],
+                                        title: "Training loss by learning rate", yScale: .log10)
+        #expect(sweep.series.map(\.legendName) == ["lr = 0.1", "lr = 10 (diverged)"])
+    }
+
     @Test func lossesSpanningDecadesGetALogAxis() {
         var history = sampleHistory()
         history.epochs[0].trainLoss = 250

@@ -119,3 +119,54 @@ extension RunHistory {
                            series(.valAccuracy, name: "validation", dashed: true, color: SVG.palette[1], marksDivergence: false)])
     }
 }
+
+extension LineChart {
+    /// One metric of several runs on one chart, one series per run; diverged runs are drawn
+    /// dashed and say "(diverged)" in the legend. For `lr-sweep`'s loss curves and for
+    /// `compare-backends`.
+    ///
+    /// ```swift
+    /// let chart = LineChart.comparing(.trainLoss, of: runs.map { ("lr = \(compactNumber($0.rate))", $0.history) },
+    ///                                 title: "Training loss by learning rate", yScale: .log10)
+    /// ```
+    public static func comparing(_ metric: EpochMetric, of runs: [(name: String, history: RunHistory)],
+                                 title: String, yLabel: String? = nil, yScale: AxisScale = .linear,
+                                 markers: Bool = true) -> LineChart {
+        LineChart(title: title, xLabel: "epoch", yLabel: yLabel ?? metric.axisLabel, yScale: yScale,
+                  series: runs.map { $0.history.series(metric, name: $0.name, markers: markers) })
+    }
+}
+
+extension Figure {
+    /// Training loss and validation accuracy of several runs side by side: the figure
+    /// `compare-backends` writes. Runs after the first are dashed, so curves that agree
+    /// (as the two backends should) stay visible on top of each other.
+    ///
+    /// ```swift
+    /// try Figure.comparing([("manual", manual), ("autograd", autograd)]).write(to: run.file("comparison.svg"))
+    /// ```
+    public static func comparing(_ runs: [(name: String, history: RunHistory)]) -> Figure {
+        let panels = [LineChart.comparing(.trainLoss, of: runs, title: "Training loss"),
+                      LineChart.comparing(.valAccuracy, of: runs, title: "Validation accuracy")]
+            .map { chart in
+                var chart = chart
+                for i in chart.series.indices.dropFirst() { chart.series[i].isDashed = true }
+                return chart
+            }
+        return Figure(panels, columns: 2)
+    }
+}
+
+extension EpochMetric {
+    /// A label for a chart's axis.
+    public var axisLabel: String {
+        switch self {
+        case .trainLoss: "training loss"
+        case .trainAccuracy: "training accuracy"
+        case .valLoss: "validation loss"
+        case .valAccuracy: "validation accuracy"
+        case .learningRate: "learning rate"
+        case .seconds: "seconds per epoch"
+        }
+    }
+}
