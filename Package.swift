@@ -29,5 +29,6 @@ let package = Package(
         .testTarget(name: "AutoGradTests", dependencies: ["AutoGrad", "ArrayKit"]),
         // The numerical checks of every formula in Docs/ (derivations, Question 5).
         .testTarget(name: "DocsTests", dependencies: ["ArrayKit"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training"], resources: [.copy("Fixtures")]),
     ]
 )

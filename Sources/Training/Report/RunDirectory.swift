@@ -1,0 +1,155 @@
+import ArrayKit
+import Foundation
+
+/// A run directory that cannot be created or written; the text names the path, the reason
+/// and what to do.
+public struct RunDirectoryError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// The directory a training run writes its outputs into: by default
+/// `runs/<backend>-<yyyyMMdd-HHmmss>` under the current directory, or a path the user gave.
+///
+/// Creating it checks, before any training starts, that files can be written there, and
+/// leaves nothing behind if they cannot. Every file goes through `writeAtomically`, so each
+/// one is complete or absent; `discard()` removes a directory this run created if the run
+/// fails before it finishes.
+///
+/// ```swift
+/// let run = try RunDirectory(path: options.output, backend: "manual")
+/// try run.writeReport(history)                       // history.json, loss.svg, accuracy.svg, …
+/// try model.save(to: run.file("model.safetensors"))
+/// ```
+public struct RunDirectory: Sendable {
+    public let url: URL
+    /// Whether this run created the directory (as opposed to reusing an existing one).
+    public let isNew: Bool
+    /// The directories this run created, deepest last, so `discard()` can undo exactly them.
+    private let created: [URL]
+
+    /// Creates (or reuses) the run directory. With `path == nil` it is
+    /// `<root>/<backend>-<timestamp>`, made unique with a `-2`, `-3`, … suffix if needed; an
+    /// existing directory at a given `path` is reused and files in it with the same names
+    /// are replaced.
+    public init(path: String?, backend: String, date: Date = Date(),
+                root: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("runs")) throws {
+        var target: URL
+        if let path {
+            guard !path.isEmpty else {
+                throw RunDirectoryError(description: "the output directory is an empty path — give a directory name, e.g. --output runs/my-run")
+            }
+            target = URL(fileURLWithPath: path).standardizedFileURL
+        } else {
+            let base = root.appendingPathComponent("\(backend)-\(Self.timestamp(date))")
+            target = base
+            var suffix = 2
+            while FileManager.default.fileExists(atPath: target.path) {
+                target = URL(fileURLWithPath: base.path + "-\(suffix)")
+                suffix += 1
+            }
+        }
+        let created = try Self.makeDirectories(target)
+        do {
+            try Self.checkWritable(target)
+        } catch {
+            Self.remove(created)
+            throw error
+        }
+        self.url = target
+        self.created = created
+        self.isNew = !created.isEmpty
+    }
+
+    /// The URL of a file in the run directory.
+    public func file(_ name: String) -> URL { url.appendingPathComponent(name) }
+
+    /// Writes `data` to the named file, complete or not at all.
+    public func write(_ data: Data, to name: String) throws { try writeAtomically(data, to: file(name)) }
+
+    /// Writes `text` as UTF-8 to the named file, complete or not at all.
+    public func write(_ text: String, to name: String) throws { try write(Data(text.utf8), to: name) }
+
+    /// Writes the run's reports: `history.json`, `loss.svg`, `accuracy.svg` and, once the
+    /// test metrics exist, `confusion_matrix.svg` and `test_report.txt` (per-class table and
+    /// confusion matrix). The model file is the trainer's to write.
+    public func writeReport(_ history: RunHistory) throws {
+        try history.write(to: file("history.json"))
+        try history.lossChart().write(to: file("loss.svg"))
+        try history.accuracyChart().write(to: file("accuracy.svg"))
+        if let test = history.test {
+            let names = test.report.classes.map(\.name)
+            try ConfusionMatrixChart(test.report.confusionMatrix, classNames: names,
+                                     title: "Test confusion matrix (\(history.backend), \(history.dataset.name))")
+                .write(to: file("confusion_matrix.svg"))
+            let text = "test loss \(compactNumber(test.loss, significantDigits: 4)), accuracy "
+                + String(format: "%.4f", test.accuracy) + "\n\n" + test.report.table() + "\n" + test.report.confusionTable()
+            try write(text, to: "test_report.txt")
+        }
+    }
+
+    /// Removes the directory and everything in it if this run created it; a directory that
+    /// existed before is left alone. For a run that fails before it completes.
+    public func discard() {
+        guard isNew else { return }
+        try? FileManager.default.removeItem(at: url)
+        Self.remove(created.dropLast())
+    }
+
+    // MARK: - Creation
+
+    /// `20250131-142501` in local time: sorts by time and has no characters shells mind.
+    static func timestamp(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        return formatter.string(from: date)
+    }
+
+    /// Creates `target` and any missing parents one level at a time, returning those created
+    /// (outermost first); on failure removes them again and throws.
+    private static func makeDirectories(_ target: URL) throws -> [URL] {
+        var missing: [URL] = []
+        var probe = target
+        while true {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: probe.path, isDirectory: &isDirectory) {
+                guard isDirectory.boolValue else {
+                    throw RunDirectoryError(description: "cannot create the run directory \(target.path): \(probe.path) is a file, not a directory — choose another output directory (--output)")
+                }
+                break
+            }
+            missing.insert(probe, at: 0)
+            let parent = probe.deletingLastPathComponent()
+            if parent.path == probe.path { break }
+            probe = parent
+        }
+        var created: [URL] = []
+        for directory in missing {
+            if mkdir(directory.path, 0o755) != 0 && errno != EEXIST {
+                let reason = String(cString: strerror(errno))
+                remove(created)
+                throw RunDirectoryError(description: "cannot create the run directory \(target.path): \(reason) at \(directory.path) — choose a writable output directory (--output) or fix its permissions")
+            }
+            created.append(directory)
+        }
+        return created
+    }
+
+    /// Proves the directory takes files by creating and deleting one; permission bits alone
+    /// do not tell (root ignores them, a read-only mount does not show in them).
+    private static func checkWritable(_ directory: URL) throws {
+        let probe = directory.appendingPathComponent(".write-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        let fd = open(probe.path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        guard fd >= 0 else {
+            let reason = String(cString: strerror(errno))
+            throw RunDirectoryError(description: "cannot write into the run directory \(directory.path): \(reason) — choose a writable output directory (--output) or fix its permissions")
+        }
+        close(fd)
+        unlink(probe.path)
+    }
+
+    /// Removes directories (deepest first) that are empty; used to undo `makeDirectories`.
+    private static func remove(_ directories: some Collection<URL>) {
+        for directory in directories.reversed() { rmdir(directory.path) }
+    }
+}

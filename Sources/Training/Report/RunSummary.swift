@@ -1,0 +1,172 @@
+import Foundation
+
+/// The one-line JSON object a training executable prints last on stdout with `--json`.
+///
+/// Every key is always present; a value that is missing or not finite is `null`, so the
+/// line is valid JSON even for a run that diverged:
+///
+/// ```json
+/// {"backend":"manual","best_epoch":9,"best_val_accuracy":0.8812,"dataset":"fashion-mnist",
+///  "diverged":false,"divergence_reason":null,"epochs":[{"epoch":1,"learning_rate":0.1,…}],
+///  "output_directory":"runs/manual-20250101-120000","test_accuracy":0.8731,"test_loss":0.36}
+/// ```
+///
+/// ```swift
+/// print(try RunSummary(history, outputDirectory: run.url).jsonLine())
+/// ```
+public struct RunSummary: Encodable, Sendable {
+    public var backend: String
+    public var dataset: String
+    public var testAccuracy: Double?
+    public var testLoss: Double?
+    public var bestValidationAccuracy: Double?
+    public var bestEpoch: Int?
+    public var diverged: Bool
+    public var divergenceReason: String?
+    public var epochs: [EpochRecord]
+    public var outputDirectory: String?
+
+    public init(_ history: RunHistory, outputDirectory: URL? = nil) {
+        backend = history.backend
+        dataset = history.dataset.name
+        testAccuracy = history.test?.accuracy
+        testLoss = history.test?.loss
+        bestValidationAccuracy = history.bestValidationAccuracy
+        bestEpoch = history.bestEpoch
+        diverged = history.diverged
+        divergenceReason = history.divergenceReason
+        epochs = history.epochs
+        self.outputDirectory = outputDirectory?.path
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case backend, dataset, testAccuracy = "test_accuracy", testLoss = "test_loss",
+             bestValidationAccuracy = "best_val_accuracy", bestEpoch = "best_epoch", diverged,
+             divergenceReason = "divergence_reason", epochs, outputDirectory = "output_directory"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(backend, forKey: .backend)
+        try c.encode(dataset, forKey: .dataset)
+        try c.encodeFinite(testAccuracy, forKey: .testAccuracy)
+        try c.encodeFinite(testLoss, forKey: .testLoss)
+        try c.encodeFinite(bestValidationAccuracy, forKey: .bestValidationAccuracy)
+        if let bestEpoch { try c.encode(bestEpoch, forKey: .bestEpoch) } else { try c.encodeNil(forKey: .bestEpoch) }
+        try c.encode(diverged, forKey: .diverged)
+        if let divergenceReason { try c.encode(divergenceReason, forKey: .divergenceReason) }
+        else { try c.encodeNil(forKey: .divergenceReason) }
+        try c.encode(epochs, forKey: .epochs)
+        if let outputDirectory { try c.encode(outputDirectory, forKey: .outputDirectory) }
+        else { try c.encodeNil(forKey: .outputDirectory) }
+    }
+
+    /// The summary as one line of JSON (no newline inside or at the end), keys sorted.
+    public func jsonLine() throws -> String {
+        String(decoding: try ReportJSON.lineEncoder().encode(self), as: UTF8.self)
+    }
+}
+
+/// A per-epoch quantity of a run, for plotting.
+public enum EpochMetric: String, Sendable, CaseIterable {
+    case trainLoss, trainAccuracy, valLoss, valAccuracy, learningRate, seconds
+
+    public func value(in record: EpochRecord) -> Double {
+        switch self {
+        case .trainLoss: record.trainLoss
+        case .trainAccuracy: record.trainAccuracy
+        case .valLoss: record.valLoss
+        case .valAccuracy: record.valAccuracy
+        case .learningRate: record.learningRate
+        case .seconds: record.seconds
+        }
+    }
+}
+
+extension RunHistory {
+    /// One metric over the epochs as a chart series (x = epoch). With `marksDivergence` a
+    /// diverged run's series is drawn as diverged (for charts comparing several runs).
+    ///
+    /// ```swift
+    /// chart.add(history.series(.trainLoss, name: "lr = 0.1"))
+    /// ```
+    public func series(_ metric: EpochMetric, name: String, markers: Bool = true, dashed: Bool = false,
+                       color: String? = nil, marksDivergence: Bool = true) -> LineSeries {
+        LineSeries(name, x: epochs.map { Double($0.epoch) }, y: epochs.map(metric.value(in:)),
+                   markers: markers, diverged: marksDivergence && diverged, dashed: dashed, color: color)
+    }
+
+    /// The default chart title; a diverged run says so once, in the title.
+    private func chartTitle(_ quantity: String) -> String {
+        "\(quantity) (\(backend), \(dataset.name))" + (diverged ? " — diverged" : "")
+    }
+
+    /// Training and validation loss per epoch (`loss.svg`). A log y axis keeps a diverging
+    /// epoch from flattening the rest.
+    public func lossChart(title: String? = nil) -> LineChart {
+        let values = epochs.flatMap { [$0.trainLoss, $0.valLoss] }.filter(\.isFinite)
+        let wide = (values.max() ?? 1) / Swift.max(values.min() ?? 1, .leastNormalMagnitude) > 100
+        return LineChart(title: title ?? chartTitle("Loss"), xLabel: "epoch",
+                         yLabel: "mean cross-entropy loss", yScale: wide ? .log10 : .linear,
+                         series: [series(.trainLoss, name: "train", color: SVG.palette[0], marksDivergence: false),
+                                  series(.valLoss, name: "validation", dashed: true, color: SVG.palette[1], marksDivergence: false)])
+    }
+
+    /// Training and validation accuracy per epoch (`accuracy.svg`).
+    public func accuracyChart(title: String? = nil) -> LineChart {
+        LineChart(title: title ?? chartTitle("Accuracy"), xLabel: "epoch", yLabel: "accuracy",
+                  series: [series(.trainAccuracy, name: "train", color: SVG.palette[0], marksDivergence: false),
+                           series(.valAccuracy, name: "validation", dashed: true, color: SVG.palette[1], marksDivergence: false)])
+    }
+}
+
+extension LineChart {
+    /// One metric of several runs on one chart, one series per run; diverged runs are drawn
+    /// dashed and say "(diverged)" in the legend. For `lr-sweep`'s loss curves and for
+    /// `compare-backends`.
+    ///
+    /// ```swift
+    /// let chart = LineChart.comparing(.trainLoss, of: runs.map { ("lr = \(compactNumber($0.rate))", $0.history) },
+    ///                                 title: "Training loss by learning rate", yScale: .log10)
+    /// ```
+    public static func comparing(_ metric: EpochMetric, of runs: [(name: String, history: RunHistory)],
+                                 title: String, yLabel: String? = nil, yScale: AxisScale = .linear,
+                                 markers: Bool = true) -> LineChart {
+        LineChart(title: title, xLabel: "epoch", yLabel: yLabel ?? metric.axisLabel, yScale: yScale,
+                  series: runs.map { $0.history.series(metric, name: $0.name, markers: markers) })
+    }
+}
+
+extension Figure {
+    /// Training loss and validation accuracy of several runs side by side: the figure
+    /// `compare-backends` writes. Runs after the first are dashed, so curves that agree
+    /// (as the two backends should) stay visible on top of each other.
+    ///
+    /// ```swift
+    /// try Figure.comparing([("manual", manual), ("autograd", autograd)]).write(to: run.file("comparison.svg"))
+    /// ```
+    public static func comparing(_ runs: [(name: String, history: RunHistory)]) -> Figure {
+        let panels = [LineChart.comparing(.trainLoss, of: runs, title: "Training loss"),
+                      LineChart.comparing(.valAccuracy, of: runs, title: "Validation accuracy")]
+            .map { chart in
+                var chart = chart
+                for i in chart.series.indices.dropFirst() { chart.series[i].isDashed = true }
+                return chart
+            }
+        return Figure(panels, columns: 2)
+    }
+}
+
+extension EpochMetric {
+    /// A label for a chart's axis.
+    public var axisLabel: String {
+        switch self {
+        case .trainLoss: "training loss"
+        case .trainAccuracy: "training accuracy"
+        case .valLoss: "validation loss"
+        case .valAccuracy: "validation accuracy"
+        case .learningRate: "learning rate"
+        case .seconds: "seconds per epoch"
+        }
+    }
+}
