@@ -6,9 +6,9 @@ import ArrayKit
 enum GradientCheck {
     static let step = 1e-6
     /// Below this size a gradient is compared absolutely: central differences carry
-    /// rounding noise of about ε·|objective|/h ≈ 1e-9, which would swamp the relative
+    /// rounding noise of up to ε·|objective|/h ≈ 1e-10…1e-9, which would swamp the relative
     /// error of a gradient that is itself near zero.
-    static let floor = 1e-2
+    static let floor = 1e-3
 
     /// The largest relative error between autograd's gradient and central differences,
     /// for every element of every tensor in `leaves`, of the objective Σ f() ∘ R with a

@@ -7,6 +7,8 @@ import ArrayKit
 /// ```
 public final class ReLU<Scalar: NDScalar>: Module<Scalar> {
     public override init() { super.init() }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public override func forward(_ input: Tensor<Scalar>) -> Tensor<Scalar> { input.relu() }
 }
 
@@ -24,6 +26,8 @@ public final class ELU<Scalar: NDScalar>: Module<Scalar> {
         super.init()
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public override func forward(_ input: Tensor<Scalar>) -> Tensor<Scalar> { input.elu(alpha: alpha) }
 }
 
@@ -47,6 +51,8 @@ public final class Dropout<Scalar: NDScalar>: Module<Scalar> {
         super.init()
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public override func forward(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
         guard isTraining && p > 0 else { return input }
         let keep = p < 1 ? Scalar(1 / (1 - p)) : 0

@@ -47,6 +47,8 @@ public final class BatchNorm1d<Scalar: NDScalar>: Module<Scalar> {
     /// The number of features.
     public var features: Int { runningMean.shape[0] }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public override func forward(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
         precondition(input.data.rank == 2 && input.shape[1] == features,
                      "BatchNorm1d: input \(shapeText(input.shape)) does not fit \(features) features — expected (batch, \(features))")

@@ -62,6 +62,8 @@ public final class Linear<Scalar: NDScalar>: Module<Scalar> {
     /// The output width.
     public var outFeatures: Int { weight.shape[0] }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public override func forward(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
         linear(input, weight: weight, bias: bias)
     }

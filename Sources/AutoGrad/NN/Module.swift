@@ -46,6 +46,11 @@ open class Module<Scalar: NDScalar> {
     }
 
     /// The layer's computation. Subclasses override it.
+    ///
+    /// A call through the class's vtable cannot be specialized by the caller, so without
+    /// help an override would run generic code, one witness call per element. Overrides
+    /// carry `@_specialize(where Scalar == Float)` (and `Double`): the generic entry then
+    /// jumps to a compiled-for-Float body, and the ops inlined into it specialize too.
     open func forward(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
         preconditionFailure("\(type(of: self)) must override forward(_:)")
     }
