@@ -22,7 +22,10 @@ let package = Package(
             name: "ArrayKit",
             dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")]
         ),
-        .target(name: "AutoGrad", dependencies: ["ArrayKit"]),
+        .target(
+            name: "AutoGrad",
+            dependencies: ["ArrayKit", .product(name: "RealModule", package: "swift-numerics")]
+        ),
         .target(name: "Training", dependencies: ["ArrayKit", "AutoGrad", "CZlib"]),
         .executableTarget(name: "arraykit-demo", dependencies: ["ArrayKit"]),
         .testTarget(name: "ArrayKitTests", dependencies: ["ArrayKit"], resources: [.copy("Fixtures")]),

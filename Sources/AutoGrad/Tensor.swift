@@ -6,6 +6,9 @@ import ArrayKit
 ///
 /// ```swift
 /// let w = Tensor(NDArray<Double>([1, 2, 3]), requiresGrad: true)
+/// let loss = (w * w).sum()
+/// loss.backward()
+/// w.grad          // [2, 4, 6]
 /// ```
 public final class Tensor<Scalar: NDScalar> {
     /// The values.
@@ -15,13 +18,66 @@ public final class Tensor<Scalar: NDScalar> {
     public var grad: NDArray<Scalar>?
     /// Whether gradients flow to (and through) this tensor.
     public var requiresGrad: Bool
+    /// The op that made this tensor, with its inputs and pullback; `nil` for a leaf.
+    /// After `backward()` without `retainGraph` the node stays but is released: it no
+    /// longer holds its inputs or the arrays its pullback saved.
+    public let node: Node<Scalar>?
 
     /// Wraps `data`; a leaf of any graph it is used in.
     public init(_ data: NDArray<Scalar>, requiresGrad: Bool = false) {
         self.data = data
         self.requiresGrad = requiresGrad
+        self.node = nil
+    }
+
+    /// The result of an op, recorded in the graph.
+    @usableFromInline
+    init(_ data: NDArray<Scalar>, node: Node<Scalar>) {
+        self.data = data
+        self.requiresGrad = true
+        self.node = node
+    }
+
+    /// A leaf from scalars in row-major order.
+    ///
+    /// ```swift
+    /// let x = Tensor<Float>([1, 2, 3, 4], shape: [2, 2])
+    /// ```
+    public convenience init(_ scalars: [Scalar], shape: [Int], requiresGrad: Bool = false) {
+        self.init(NDArray(scalars, shape: shape), requiresGrad: requiresGrad)
+    }
+
+    /// A rank-0 leaf holding `value`.
+    public convenience init(scalar value: Scalar, requiresGrad: Bool = false) {
+        self.init(NDArray(scalar: value), requiresGrad: requiresGrad)
     }
 
     /// The shape of ``data``.
-    public var shape: [Int] { data.shape }
+    @inlinable public var shape: [Int] { data.shape }
+    /// The value of a one-element tensor, as `tensor.item()` in PyTorch.
+    @inlinable public var scalar: Scalar { data.scalar }
+    /// True when no op made this tensor (a parameter, an input, a constant).
+    public var isLeaf: Bool { node == nil }
+
+    /// Forgets the accumulated gradient, as `tensor.grad = None` in PyTorch.
+    ///
+    /// ```swift
+    /// for p in model.parameters() { p.zeroGrad() }
+    /// ```
+    public func zeroGrad() { grad = nil }
+
+    /// A new leaf that shares this tensor's values but is cut off from the graph: no
+    /// gradient flows through it (as `tensor.detach()`).
+    ///
+    /// ```swift
+    /// let target = prediction.detached()
+    /// ```
+    public func detached() -> Tensor { Tensor(data) }
+}
+
+extension Tensor: CustomStringConvertible {
+    public var description: String {
+        let origin = node.map { ", op: \($0.name)" } ?? (requiresGrad ? ", requiresGrad" : "")
+        return "Tensor(shape: \(shapeText(shape))\(origin))\n\(data)"
+    }
 }

@@ -1,0 +1,100 @@
+import ArrayKit
+
+/// The matrix product `op(a) · op(b)`, where `op` transposes when its flag is set; a
+/// transposed operand is read in place by BLAS, in the forward and the backward pass.
+///
+/// ```swift
+/// let y = matmul(x, w, transposeB: true)    // X Wᵀ: (S, in) × (out, in)ᵀ
+/// ```
+@inlinable
+public func matmul<Scalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>,
+                           transposeA: Bool = false, transposeB: Bool = false) -> Tensor<Scalar> {
+    let x = a.data, y = b.data
+    let needA = a.requiresGrad, needB = b.requiresGrad
+    let product = blasProduct(x, y, transposeA: transposeA, transposeB: transposeB)
+    return Tensor.result(of: "matmul", data: product, inputs: [a, b]) { g in
+        // With C = op(A) op(B): ∂A = G op(B)ᵀ (or its transpose), ∂B = op(A)ᵀ G (or its
+        // transpose); each case is one gemm with the right flags, no copies.
+        var ga: NDArray<Scalar>?, gb: NDArray<Scalar>?
+        switch (transposeA, transposeB) {
+        case (false, false):
+            if needA { ga = blasProduct(g, y, transposeB: true) }
+            if needB { gb = blasProduct(x, g, transposeA: true) }
+        case (false, true):
+            if needA { ga = blasProduct(g, y) }
+            if needB { gb = blasProduct(g, x, transposeA: true) }
+        case (true, false):
+            if needA { ga = blasProduct(y, g, transposeB: true) }
+            if needB { gb = blasProduct(x, g) }
+        case (true, true):
+            if needA { ga = blasProduct(y, g, transposeA: true, transposeB: true) }
+            if needB { gb = blasProduct(g, x, transposeA: true, transposeB: true) }
+        }
+        return [ga, gb]
+    }
+}
+
+extension Tensor {
+    /// `self · other` for matrices.
+    ///
+    /// ```swift
+    /// let y = x.matmul(w)
+    /// ```
+    @inlinable
+    public func matmul(_ other: Tensor) -> Tensor { AutoGrad.matmul(self, other) }
+}
+
+/// The affine map of a linear layer, `y = x Wᵀ + b` with `weight` stored `[out, in]`, as
+/// `torch.nn.functional.linear`. Fused: the bias is the gemm's starting value, and the
+/// pullback is dX = dY W, dW = dYᵀ X, db = 1ᵀ dY (assignment 2.a), three passes in all.
+///
+/// ```swift
+/// let y = linear(x, weight: w, bias: b)     // (S, in) → (S, out)
+/// ```
+@inlinable
+public func linear<Scalar>(_ input: Tensor<Scalar>, weight: Tensor<Scalar>,
+                           bias: Tensor<Scalar>? = nil) -> Tensor<Scalar> {
+    let x = input.data, w = weight.data
+    precondition(x.rank == 2 && w.rank == 2 && x.shape[1] == w.shape[1],
+                 "linear: input \(shapeText(x.shape)) does not fit weight \(shapeText(w.shape)) — "
+                 + "expected (batch, \(w.rank == 2 ? String(w.shape[1]) : "in"))")
+    let batch = x.shape[0], outputs = w.shape[0]
+    var y: NDArray<Scalar>
+    if let bias {
+        precondition(bias.shape == [outputs],
+                     "linear: bias \(shapeText(bias.shape)) does not fit weight \(shapeText(w.shape)) — expected (\(outputs),)")
+        // Every row starts as the bias; the gemm then adds X Wᵀ (beta = 1).
+        y = .zeros([batch, outputs])
+        y.withUnsafeMutableBufferPointer { rows in
+            bias.data.withUnsafeBufferPointer { b in
+                for r in 0..<batch {
+                    _ = UnsafeMutableBufferPointer(rebasing: rows[(r * outputs)..<((r + 1) * outputs)]).update(fromContentsOf: b)
+                }
+            }
+        }
+    } else {
+        y = .zeros([batch, outputs])
+    }
+    NDArray.gemm(x, w, into: &y, transposeB: true, beta: bias == nil ? 0 : 1)
+    let needX = input.requiresGrad, needW = weight.requiresGrad, needB = bias?.requiresGrad ?? false
+    let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
+    return Tensor.result(of: "linear", data: y, inputs: inputs) { g in
+        let gx = needX ? blasProduct(g, w) : nil
+        let gw = needW ? blasProduct(g, x, transposeA: true) : nil
+        let gb = needB ? g.sum(axis: 0) : nil
+        return [gx, gw, gb]
+    }
+}
+
+/// `op(a) · op(b)` into a new array. The same as `NDArray.matmul`, but inlinable, so the
+/// result's allocation is specialized for the caller's scalar type instead of running
+/// generic code element by element.
+@inlinable
+func blasProduct<Scalar>(_ a: NDArray<Scalar>, _ b: NDArray<Scalar>,
+                         transposeA: Bool = false, transposeB: Bool = false) -> NDArray<Scalar> {
+    precondition(a.rank == 2 && b.rank == 2,
+                 "matmul: needs two matrices, got \(shapeText(a.shape)) and \(shapeText(b.shape))")
+    var c = NDArray<Scalar>.zeros([transposeA ? a.shape[1] : a.shape[0], transposeB ? b.shape[0] : b.shape[1]])
+    NDArray.gemm(a, b, into: &c, transposeA: transposeA, transposeB: transposeB)
+    return c
+}

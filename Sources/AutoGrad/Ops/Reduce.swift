@@ -1,0 +1,117 @@
+import ArrayKit
+
+// Reductions. The gradient of a sum is the output gradient spread back over the axis it
+// removed; of a mean, the same divided by the axis length; of a max, routed to the
+// position that won.
+extension Tensor {
+    /// The sum of all elements, as a rank-0 tensor (a loss).
+    ///
+    /// ```swift
+    /// let total = (x * x).sum()
+    /// ```
+    @inlinable
+    public func sum() -> Tensor {
+        let inputShape = shape
+        return Tensor.result(of: "sum", data: NDArray(scalar: data.sum()), inputs: [self]) { g in
+            [.full(inputShape, g.scalar)]
+        }
+    }
+
+    /// The sum along `axis` (negative counts from the end).
+    ///
+    /// ```swift
+    /// let columnTotals = x.sum(axis: 0)          // (S, n) → (n,)
+    /// ```
+    @inlinable
+    public func sum(axis: Int, keepDims: Bool = false) -> Tensor {
+        let inputShape = shape
+        let a = Tensor.normalized(axis: axis, rank: data.rank, op: "sum")
+        return Tensor.result(of: "sum", data: data.sum(axis: a, keepDims: keepDims), inputs: [self]) { g in
+            [Tensor.spread(g, removedAxis: a, over: inputShape, scale: 1)]
+        }
+    }
+
+    /// The mean of all elements, as a rank-0 tensor.
+    @inlinable
+    public func mean() -> Tensor {
+        let inputShape = shape, n = Scalar(data.count)
+        return Tensor.result(of: "mean", data: NDArray(scalar: data.sum() / n), inputs: [self]) { g in
+            [.full(inputShape, g.scalar / n)]
+        }
+    }
+
+    /// The mean along `axis`.
+    ///
+    /// ```swift
+    /// let batchMean = x.mean(axis: 0, keepDims: true)   // (S, n) → (1, n)
+    /// ```
+    @inlinable
+    public func mean(axis: Int, keepDims: Bool = false) -> Tensor {
+        let inputShape = shape
+        let a = Tensor.normalized(axis: axis, rank: data.rank, op: "mean")
+        let n = Scalar(inputShape[a])
+        return Tensor.result(of: "mean", data: data.mean(axis: a, keepDims: keepDims), inputs: [self]) { g in
+            [Tensor.spread(g, removedAxis: a, over: inputShape, scale: 1 / n)]
+        }
+    }
+
+    /// The largest element along `axis`. The gradient goes to the first position holding
+    /// the maximum, the index `torch.max(x, dim)` returns.
+    ///
+    /// ```swift
+    /// let rowMax = logits.max(axis: 1, keepDims: true)
+    /// ```
+    @inlinable
+    public func max(axis: Int, keepDims: Bool = false) -> Tensor {
+        let x = data
+        let a = Tensor.normalized(axis: axis, rank: x.rank, op: "max")
+        let winners = x.argmax(axis: a)
+        let outer = x.shape[..<a].reduce(1, *), size = x.shape[a], inner = x.shape[(a + 1)...].reduce(1, *)
+        return Tensor.result(of: "max", data: x.max(axis: a, keepDims: keepDims), inputs: [self]) { g in
+            var gx = NDArray<Scalar>.zeros(x.shape)
+            gx.withUnsafeMutableBufferPointer { o in
+                g.withUnsafeBufferPointer { g in
+                    for p in 0..<outer {
+                        for i in 0..<inner {
+                            o[(p * size + winners[p * inner + i]) * inner + i] = g[p * inner + i]
+                        }
+                    }
+                }
+            }
+            return [gx]
+        }
+    }
+
+    /// The largest element, as a rank-0 tensor.
+    @inlinable
+    public func max() -> Tensor {
+        reshaped([-1]).max(axis: 0)
+    }
+
+    /// `axis` counted from the front, checked against `rank`.
+    @inlinable
+    static func normalized(axis: Int, rank: Int, op: String) -> Int {
+        let a = axis < 0 ? axis + rank : axis
+        precondition(a >= 0 && a < rank, "\(op): axis \(axis) is out of range for a tensor of rank \(rank)")
+        return a
+    }
+
+    /// `scale · g` repeated along `axis` to `shape`: the gradient of a reduction over that axis.
+    @inlinable
+    static func spread(_ g: NDArray<Scalar>, removedAxis axis: Int, over shape: [Int],
+                       scale: Scalar) -> NDArray<Scalar> {
+        let outer = shape[..<axis].reduce(1, *), size = shape[axis], inner = shape[(axis + 1)...].reduce(1, *)
+        var out = NDArray<Scalar>.zeros(shape)
+        out.withUnsafeMutableBufferPointer { o in
+            g.withUnsafeBufferPointer { g in
+                for p in 0..<outer {
+                    for k in 0..<size {
+                        let row = (p * size + k) * inner
+                        for i in 0..<inner { o[row + i] = scale * g[p * inner + i] }
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
