@@ -26,5 +26,6 @@ let package = Package(
         .target(name: "Training", dependencies: ["ArrayKit", "AutoGrad", "CZlib"]),
         .testTarget(name: "ArrayKitTests", dependencies: ["ArrayKit"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AutoGradTests", dependencies: ["AutoGrad", "ArrayKit"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training"], resources: [.copy("Fixtures")]),
     ]
 )
