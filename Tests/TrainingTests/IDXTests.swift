@@ -130,3 +130,30 @@ struct IDXTests {
         #expect(path == "/nonexistent/labels")
     }
 }
+
+@Suite("gzip decoding paths")
+struct InflatePathTests {
+    /// zlib's streaming inflate and libdeflate's whole-file fast path give the same bytes;
+    /// without libdeflate the fast path declines and zlib does the work.
+    @Test func zlibAndLibdeflateAgree() throws {
+        for name in Fixture.names {
+            let path = Fixture.gzip.appendingPathComponent(name + ".gz").path
+            let plain = try Fixture.bytes(Fixture.plain, name)
+            let source = try ByteSource.open(path)
+            var streamed = [UInt8](repeating: 0, count: plain.count + 1)
+            #expect(try source.read(into: &streamed, count: streamed.count) == plain.count)
+            #expect(Array(streamed.prefix(plain.count)) == plain)
+            let fd = open(path, O_RDONLY)
+            defer { close(fd) }
+            let size = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+            let fast = FastInflate.decompress(fd: fd, fileSize: size, total: plain.count, keepingFrom: 8)
+            if FastInflate.isAvailable {
+                #expect(fast == Array(plain[8...]))
+                // A wrong expected size is declined, not trusted.
+                #expect(FastInflate.decompress(fd: fd, fileSize: size, total: plain.count - 1, keepingFrom: 8) == nil)
+            } else {
+                #expect(fast == nil)
+            }
+        }
+    }
+}

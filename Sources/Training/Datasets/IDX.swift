@@ -86,6 +86,9 @@ public enum IDX {
                 + "but the file holds only \(capacity.bytes)")
         }
 
+        if let fast = source.decompressWhole(total: headerBytes + size, keepingFrom: headerBytes) {
+            return (dimensions, fast)
+        }
         var payload = [UInt8](repeating: 0, count: 0)
         var produced = 0
         var readError: DatasetError?
@@ -173,6 +176,13 @@ final class ByteSource {
         if !isCompressed { return (max(0, fileSize - headerBytes), "the file") }
         let (bound, overflow) = fileSize.multipliedReportingOverflow(by: Self.maximumDeflateRatio)
         return overflow ? nil : (bound, "a gzip file of \(fileSize) bytes")
+    }
+
+    /// The decompressed bytes `offset..<total` of the whole file through libdeflate, or nil
+    /// (then read on with zlib) when that fast path does not apply.
+    func decompressWhole(total: Int, keepingFrom offset: Int) -> [UInt8]? {
+        guard isCompressed else { return nil }
+        return FastInflate.decompress(fd: fd, fileSize: fileSize, total: total, keepingFrom: offset)
     }
 
     /// Reads up to `count` bytes into `bytes`; returns how many were read.
