@@ -21,7 +21,9 @@ func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-12) -> Bool {
         #expect(close(cosine.learningRate(at: 5), 0.05))
         #expect(Swift.abs(cosine.learningRate(at: 10)) < 1e-15)
         // cos(π/5) = (1 + √5)/4, so step 2 is 0.1 · (1 + (1 + √5)/4) / 2.
-        #expect(close(cosine.learningRate(at: 2), 0.1 * (1 + (1 + 5.0.squareRoot()) / 4) / 2))
+        let cosPiOverFive: Double = (1 + 5.0.squareRoot()) / 4
+        let expectedAtTwo: Double = 0.1 * (1 + cosPiOverFive) / 2
+        #expect(close(cosine.learningRate(at: 2), expectedAtTwo))
         #expect(close(cosine.learningRate(at: 15), 0.05))   // rises again past T_max, as PyTorch
         let floored = CosineAnnealingLR(baseLearningRate: 0.1, maxSteps: 10, minimumLearningRate: 0.01)
         #expect(close(floored.learningRate(at: 5), 0.055) && close(floored.learningRate(at: 10), 0.01))

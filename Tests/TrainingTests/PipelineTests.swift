@@ -1,0 +1,171 @@
+import ArrayKit
+import Foundation
+import Testing
+@testable import Training
+
+@Suite("Pipeline: normalization, split, batches")
+struct PipelineTests {
+    let dataset: Dataset
+    init() throws { dataset = try Fixture.dataset() }
+
+    /// 60,000 one-pixel samples whose pixel and label encode their position, to check the
+    /// default 55,000 / 5,000 split quickly.
+    static func synthetic(count: Int = 60_000) -> Dataset {
+        let pixels = (0..<count).map { UInt8(truncatingIfNeeded: $0) }
+        let labels = (0..<count).map { UInt8($0 % 10) }
+        let images = LabeledImages(rows: 1, columns: 1, pixels: pixels, labels: labels)
+        let location = LocatedDataset(directory: URL(fileURLWithPath: "/synthetic"), origin: "test", files: [])
+        return Dataset(spec: .directory(URL(fileURLWithPath: "/synthetic")), location: location, train: images, test: images)
+    }
+
+    @Test func normalizationMatchesNumPy() throws {
+        // NumPy: x = images[:400].astype(np.float64) / 255; x.mean(), x.std()
+        let split = try DataSplit(dataset, validationCount: 100, shuffle: false, seed: 0)
+        #expect(split.normalization.mean == Float(0.2855926620648259))
+        #expect(split.normalization.std == Float(0.35416702407591344))
+        // NumPy float32: (np.arange(256, dtype=np.float32) / 255 - mean) / std, bit for bit.
+        let table = split.normalization.lookupTable()
+        #expect([table[0], table[1], table[128], table[255]]
+            == [Float(-0.8063785433769226), Float(-0.7953058481216431), Float(0.6109212040901184), Float(2.017148017883301)])
+        let all = Normalization.fit(dataset.train)
+        #expect(all.mean == Float(0.28379596838735494) && all.std == Float(0.3520336254637268))
+        // Statistics of the training part only: the held-out samples do not leak into them.
+        #expect(split.normalization != all)
+    }
+
+    @Test func constantImagesAreOnlyCentred() {
+        let images = LabeledImages(rows: 2, columns: 2, pixels: [51, 51, 51, 51], labels: [0])
+        let normalization = Normalization.fit(images)
+        #expect(normalization.std == 1 && normalization.mean == Float(0.2))
+        #expect(normalization.normalize(51) == 0)
+    }
+
+    @Test func defaultSplitIs55000And5000() throws {
+        let data = Self.synthetic()
+        let split = try DataSplit(data, seed: 42)
+        #expect(split.train.count == 55_000 && split.validation.count == 5_000 && split.test.count == 60_000)
+        let validation = Set(split.validationIndices)
+        #expect(validation.count == 5_000 && split.validationIndices == split.validationIndices.sorted())
+        // A random choice, not a block: some validation samples come from each tenth of the file.
+        #expect(Set(split.validationIndices.map { $0 / 6_000 }) == Set(0..<10))
+        // The train part is every other sample, in file order.
+        let trainIndices = (0..<60_000).filter { !validation.contains($0) }
+        #expect(split.train.labels == trainIndices.map { UInt8($0 % 10) })
+        #expect(split.train.pixels == trainIndices.map { UInt8(truncatingIfNeeded: $0) })
+        #expect(split.validation.pixels == split.validationIndices.map { UInt8(truncatingIfNeeded: $0) })
+    }
+
+    @Test func splitIsDeterministicPerSeed() throws {
+        let a = try DataSplit(dataset, validationCount: 100, seed: 7)
+        let b = try DataSplit(dataset, validationCount: 100, seed: 7)
+        let c = try DataSplit(dataset, validationCount: 100, seed: 8)
+        #expect(a.validationIndices == b.validationIndices && a.train == b.train && a.normalization == b.normalization)
+        #expect(a.validationIndices != c.validationIndices)
+        #expect(a.train.count == 400 && a.validation.count == 100)
+        let first = a.validationIndices[0]
+        #expect(a.validation.subset([0]).pixels == dataset.train.subset([first]).pixels)
+    }
+
+    @Test func noShuffleValidationIsTheLastSamplesOfTheFile() throws {
+        let split = try DataSplit(dataset, validationCount: 100, shuffle: false, seed: 99)
+        #expect(split.validationIndices == Array(400..<500))
+        #expect(split.validation == dataset.train.subset(Array(400..<500)))
+        #expect(split.train == dataset.train.subset(Array(0..<400)))
+        let synthetic = try DataSplit(Self.synthetic(), shuffle: false, seed: 1)
+        #expect(synthetic.validationIndices == Array(55_000..<60_000))
+    }
+
+    @Test func tooSmallATrainingFileIsAnError() {
+        let error = datasetError { _ = try DataSplit(dataset, validationCount: 500, seed: 0) }
+        #expect(error == .tooFewSamples(dataset: dataset.spec.displayName, count: 500, validationCount: 500))
+    }
+
+    @Test func shufflingIsDeterministicAndDiffersPerEpoch() throws {
+        let split = try DataSplit(dataset, validationCount: 100, seed: 42)
+        let a = DataLoader.training(split.train, normalization: split.normalization, batchSize: 64, seed: 42)
+        let b = DataLoader.training(split.train, normalization: split.normalization, batchSize: 64, seed: 42)
+        let other = DataLoader.training(split.train, normalization: split.normalization, batchSize: 64, seed: 43)
+        for epoch in 0..<3 {
+            #expect(a.order(epoch: epoch) == b.order(epoch: epoch))
+            #expect(a.order(epoch: epoch).sorted() == Array(0..<400))
+            #expect(a.order(epoch: epoch) != other.order(epoch: epoch))
+        }
+        #expect(a.order(epoch: 0) != a.order(epoch: 1) && a.order(epoch: 1) != a.order(epoch: 2))
+        // Neighbouring epochs are unrelated permutations, not shifts of one another.
+        let agree = zip(a.order(epoch: 0), a.order(epoch: 1)).filter { $0 == $1 }.count
+        #expect(agree < 10)
+        let batchesA = a.batches(epoch: 1).map { Array($0.indices) }
+        let batchesB = b.batches(epoch: 1).map { Array($0.indices) }
+        #expect(batchesA == batchesB)
+    }
+
+    @Test func trainingDropsTheLastPartialBatch() throws {
+        let split = try DataSplit(dataset, validationCount: 100, seed: 1)
+        let loader = DataLoader.training(split.train, normalization: split.normalization, batchSize: 64, seed: 1)
+        let batches = Array(loader.batches(epoch: 0))
+        #expect(loader.batchCount == 6 && loader.sampleCount == 384)
+        #expect(batches.count == 6 && batches.allSatisfy { $0.count == 64 && $0.features.shape == [64, 784] })
+        let seen = batches.flatMap(\.indices)
+        #expect(Set(seen).count == 384 && seen == Array(loader.order(epoch: 0).prefix(384)))
+    }
+
+    @Test func evaluationCoversEverySampleInFileOrder() throws {
+        let split = try DataSplit(dataset, validationCount: 100, seed: 1)
+        let loader = DataLoader.evaluation(split.validation, normalization: split.normalization, batchSize: 32)
+        let batches = Array(loader.batches())
+        #expect(batches.map(\.count) == [32, 32, 32, 4] && loader.batchCount == 4 && loader.sampleCount == 100)
+        #expect(batches.flatMap(\.indices) == Array(0..<100))
+        #expect(batches.last!.features.shape == [4, 784])
+        #expect(batches.flatMap(\.labels) == split.validation.classIndices)
+    }
+
+    @Test func noShuffleBatchesComeInFileOrder() throws {
+        let split = try DataSplit(dataset, validationCount: 100, shuffle: false, seed: 5)
+        let loader = DataLoader.training(split.train, normalization: split.normalization, batchSize: 50, shuffle: false, seed: 5)
+        for epoch in 0..<2 {
+            let batches = Array(loader.batches(epoch: epoch))
+            #expect(batches.flatMap(\.indices) == Array(0..<400))
+            #expect(batches.flatMap(\.labels) == dataset.train.classIndices.prefix(400).map { $0 })
+        }
+    }
+
+    @Test func batchesHoldTheNormalizedPixelsOfTheirSamples() throws {
+        let split = try DataSplit(dataset, validationCount: 100, seed: 3)
+        let loader = DataLoader.training(split.train, normalization: split.normalization, batchSize: 16, seed: 3)
+        let n = split.normalization
+        var batches: [Batch] = []
+        for batch in loader.batches(epoch: 2) { batches.append(batch) }   // all held at once
+        for batch in batches {
+            for (row, index) in batch.indices.enumerated() {
+                #expect(batch.labels[row] == Int(split.train.labels[index]))
+                let expected = (0..<784).map { n.normalize(split.train.pixels[index * 784 + $0]) }
+                #expect(Array(batch.features.scalars[(row * 784)..<((row + 1) * 784)]) == expected)
+            }
+        }
+        // The whole-set matrix agrees with the batches.
+        let all = split.train.features(n)
+        #expect(all.shape == [400, 784])
+        #expect(all.gatherRows(Array(batches[0].indices)) == batches[0].features)
+    }
+
+    @Test func batchBufferIsReusedWhenThePreviousBatchIsReleased() throws {
+        let split = try DataSplit(dataset, validationCount: 100, seed: 3)
+        let loader = DataLoader.evaluation(split.train, normalization: split.normalization, batchSize: 100)
+        var iterator = loader.batches().makeIterator()
+        func address(_ batch: Batch) -> UnsafeRawPointer? { batch.features.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) } }
+        var addresses: [UnsafeRawPointer?] = []
+        for _ in 0..<3 { addresses.append(address(iterator.next()!)) }
+        #expect(addresses[0] == addresses[1] && addresses[1] == addresses[2])
+        // A batch that is still held keeps its values while the next one is produced.
+        let held = iterator.next()!                       // rows 300..<400 (the last batch)
+        #expect(iterator.next() == nil)
+        var again = loader.batches().makeIterator()
+        let first = again.next()!
+        let second = again.next()!
+        let all = split.train.features(split.normalization)
+        #expect(first.features == all.gatherRows(Array(0..<100)))
+        #expect(second.features == all.gatherRows(Array(100..<200)))
+        #expect(held.features == all.gatherRows(Array(300..<400)))
+        #expect(address(first) != address(second))
+    }
+}
