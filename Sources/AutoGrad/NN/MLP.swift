@@ -16,10 +16,8 @@ import ArrayKit
 /// ```
 public final class MLP<Scalar: NDScalar>: Sequential<Scalar> {
     /// The nonlinearity after each hidden layer.
-    public enum Activation: Sendable, Equatable {
-        case relu
-        case elu(alpha: Double)
-    }
+    /// The nonlinearity after each hidden layer; the same type ArrayKit's MLP takes.
+    public typealias Activation = ArrayKit.Activation
 
     /// An MLP from `inputs` features through `hidden` widths (empty for multinomial
     /// logistic regression) to `classes` logits.

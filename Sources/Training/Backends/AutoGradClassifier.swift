@@ -1,0 +1,108 @@
+import ArrayKit
+import AutoGrad
+
+/// The optimizers `train-autograd` offers.
+public enum OptimizerChoice: String, CaseIterable, Sendable {
+    case sgd, adam
+}
+
+/// The learning-rate schedules `train-autograd` offers, with PyTorch's semantics.
+public enum ScheduleChoice: String, CaseIterable, Sendable {
+    /// The same rate throughout (the assignment's setting).
+    case constant
+    /// StepLR stepped per epoch: the rate halves every fifth of the run.
+    case step
+    /// CosineAnnealingLR stepped per epoch, from the rate down to 0 over the run.
+    case cosine
+    /// OneCycleLR stepped per batch with PyTorch's defaults, peaking at the rate.
+    case onecycle
+
+    /// The schedule for `epochs` epochs of `stepsPerEpoch` batches, and whether it moves
+    /// per batch (true) or per epoch (false).
+    public func make(learningRate: Double, epochs: Int, stepsPerEpoch: Int)
+        -> (schedule: any LearningRateSchedule, perBatch: Bool)
+    {
+        switch self {
+        case .constant:
+            return (StepLR(baseLearningRate: learningRate, stepSize: Int.max, gamma: 1), false)
+        case .step:
+            return (StepLR(baseLearningRate: learningRate, stepSize: Swift.max(1, epochs / 5), gamma: 0.5), false)
+        case .cosine:
+            return (CosineAnnealingLR(baseLearningRate: learningRate, maxSteps: Swift.max(1, epochs)), false)
+        case .onecycle:
+            return (OneCycleLR(maxLearningRate: learningRate, epochs: epochs, stepsPerEpoch: stepsPerEpoch), true)
+        }
+    }
+}
+
+/// The autograd backend: AutoGrad's ``AutoGrad/MLP`` trained with `crossEntropy`,
+/// `backward()` and an optimizer, exactly as the assignment's PyTorch MLP.
+///
+/// ```swift
+/// let model = AutoGradClassifier(inputs: 784, hidden: [128], classes: 10, learningRate: 0.1,
+///                                epochs: 10, stepsPerEpoch: 429, seed: 42)
+/// ```
+public final class AutoGradClassifier: Classifier {
+    public let model: AutoGrad.MLP<Float>
+    let optimizer: any Optimizer<Float>
+    let schedule: any LearningRateSchedule
+    let schedulePerBatch: Bool
+    var batchesSeen = 0
+
+    public var backend: String { "autograd" }
+    public var learningRate: Double { optimizer.learningRate }
+
+    public init(inputs: Int, hidden: [Int], classes: Int, activation: Activation = .relu,
+                batchNorm: Bool = false, optimizer choice: OptimizerChoice = .sgd,
+                learningRate: Double, momentum: Double = 0, weightDecay: Double = 0,
+                schedule: ScheduleChoice = .constant, epochs: Int, stepsPerEpoch: Int, seed: UInt64) {
+        var generator = SplitMix64(seed: seed)
+        model = AutoGrad.MLP<Float>(inputs: inputs, hidden: hidden, classes: classes, batchNorm: batchNorm,
+                                    activation: activation, using: &generator)
+        switch choice {
+        case .sgd:
+            optimizer = SGD(model.parameters(), learningRate: learningRate, momentum: momentum,
+                            weightDecay: weightDecay)
+        case .adam:
+            optimizer = Adam(model.parameters(), learningRate: learningRate, weightDecay: weightDecay)
+        }
+        (self.schedule, schedulePerBatch) = schedule.make(learningRate: learningRate, epochs: epochs,
+                                                         stepsPerEpoch: stepsPerEpoch)
+    }
+
+    public func beginEpoch(_ epoch: Int) {
+        model.train()
+        if !schedulePerBatch { optimizer.learningRate = schedule.learningRate(at: epoch - 1) }
+    }
+
+    public func endEpoch(_ epoch: Int, validationLoss: Double) {}
+
+    public func trainStep(_ inputs: NDArray<Float>, labels: [Int]) -> (loss: Double, correct: Int) {
+        if schedulePerBatch { optimizer.learningRate = schedule.learningRate(at: batchesSeen) }
+        let logits = model(Tensor(inputs))
+        let loss = crossEntropy(logits: logits, labels: labels)
+        optimizer.zeroGrad()
+        loss.backward()
+        optimizer.step()
+        batchesSeen += 1
+        return (Double(loss.data.scalar), correctCount(logits: logits.data, labels: labels))
+    }
+
+    public func evaluate(_ inputs: NDArray<Float>, labels: [Int]) -> (lossSum: Double, predictions: [Int]) {
+        model.eval()
+        defer { model.train() }
+        return withNoGrad {
+            let logits = model(Tensor(inputs))
+            let loss = crossEntropy(logits: logits, labels: labels)
+            return (Double(loss.data.scalar) * Double(labels.count), logits.data.argmax(axis: 1))
+        }
+    }
+
+    public func stateDict() -> [(String, NDArray<Float>)] {
+        model.stateDict().map { ($0.name, $0.tensor.data) }
+    }
+
+    public func load(stateDict: [(String, NDArray<Float>)]) throws {
+        try model.load(stateDict: stateDict, strict: true)
+    }
+}
