@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """PyTorch-made reference fixtures for Tests/CrossCheckTests (external truth for both backends).
 
-CI has no torch, so the outputs are committed; rerun this by hand after changing it:
+CI has no torch, so the outputs are committed; rerun this by hand after changing it (values are
+reproducible; the header order of `__metadata__` is not, so unchanged fixtures may still show as
+modified — keep the committed ones then):
 
     python3 scripts/make_reference_fixtures.py                 # writes Tests/CrossCheckTests/Fixtures
     python3 scripts/make_reference_fixtures.py check-export DIR # loads Swift-written models into torch
@@ -213,6 +215,9 @@ def check_export(directory):
         state = load_file(model_path)
         print(f"{model_path.name}: keys {list(state)}")
         print("  ", model.load_state_dict(state, strict=True))
+        for name, layer in model.named_children():
+            if isinstance(layer, torch.nn.BatchNorm1d):
+                print(f"   {name}.num_batches_tracked = {layer.num_batches_tracked.item()}")
         model.eval()
         with torch.no_grad():
             logits = model(io["x"])
