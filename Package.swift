@@ -33,5 +33,8 @@ let package = Package(
         // The numerical checks of every formula in Docs/ (derivations, Question 5).
         .testTarget(name: "DocsTests", dependencies: ["ArrayKit"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training"], resources: [.copy("Fixtures")]),
+        // ArrayKit's hand-written backprop against AutoGrad's tape, and both against PyTorch
+        // fixtures made by scripts/make_reference_fixtures.py.
+        .testTarget(name: "CrossCheckTests", dependencies: ["ArrayKit", "AutoGrad"], resources: [.copy("Fixtures")]),
     ]
 )

@@ -97,8 +97,10 @@ import ArrayKit
             try target.load(namedParameters: parameters)
         } throws: { error in
             let text = "\(error)"
-            return text.contains("missing 2.bias") && text.contains("unexpected 3.weight")
-                && text.contains("0.weight has shape (7, 6), the model needs (7, 5)")
+            return text.contains(#"Missing key(s) in state_dict: "2.bias"."#)
+                && text.contains(#"Unexpected key(s) in state_dict: "3.weight"."#)
+                && text.contains("size mismatch for 0.weight: copying a param with shape (7, 6) from checkpoint, "
+                                 + "the shape in current model is (7, 5).")
         }
         #expect(target.namedParameters().map(\.1) == original, "a failed load must change nothing")
     }

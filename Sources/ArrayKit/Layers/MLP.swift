@@ -139,46 +139,26 @@ public final class MLP<Scalar: NDScalar>: Layer {
         }
     }
 
-    /// Replaces every parameter from `namedParameters` (e.g. a state dict read from a
-    /// safetensors file). Nothing changes unless the names are exactly this model's and
-    /// every shape matches.
+    /// Replaces the parameters from `namedParameters` (e.g. a state dict read from a
+    /// safetensors file) with the semantics of PyTorch's `load_state_dict(strict:)`, checked
+    /// by ``StateDict/check(loaded:expected:strict:)`` as AutoGrad's modules check theirs:
+    /// a wrong shape always throws, a missing or unexpected name throws when `strict`.
+    /// Nothing changes when it throws.
     ///
     /// ```swift
     /// try model.load(namedParameters: other.namedParameters())
     /// ```
-    public func load(namedParameters: [(String, NDArray<Scalar>)]) throws(ParameterLoadError) {
+    @discardableResult
+    public func load(namedParameters: [(String, NDArray<Scalar>)], strict: Bool = true)
+        throws(StateDictError) -> StateDictReport
+    {
+        let given = Dictionary(namedParameters, uniquingKeysWith: { _, last in last })
         let expected = parameters
-        let given = Dictionary(namedParameters, uniquingKeysWith: { first, _ in first })
-        let expectedNames = Set(expected.map(\.name))
-        var error = ParameterLoadError(
-            missing: expected.map(\.name).filter { given[$0] == nil },
-            unexpected: namedParameters.map(\.0).filter { !expectedNames.contains($0) },
-            wrongShape: [])
-        for (name, value) in expected {
-            if let candidate = given[name], candidate.shape != value.shape {
-                error.wrongShape.append((name, expected: value.shape, found: candidate.shape))
-            }
+        let report = try StateDict.check(loaded: given, expected: expected.map { ($0.name, $0.value.shape) },
+                                         strict: strict)
+        for (name, _) in expected {
+            if let value = given[name] { setParameter(named: name, to: value) }
         }
-        guard error.missing.isEmpty && error.unexpected.isEmpty && error.wrongShape.isEmpty else { throw error }
-        for (name, _) in expected { setParameter(named: name, to: given[name]!) }
-    }
-}
-
-/// Parameters that do not fit a model: names it lacks, names it does not have, shapes
-/// that differ. The text lists them all.
-public struct ParameterLoadError: Error, CustomStringConvertible, Sendable {
-    public var missing: [String]
-    public var unexpected: [String]
-    public var wrongShape: [(name: String, expected: [Int], found: [Int])]
-
-    public var description: String {
-        var parts: [String] = []
-        if !missing.isEmpty { parts.append("missing \(missing.joined(separator: ", "))") }
-        if !unexpected.isEmpty { parts.append("unexpected \(unexpected.joined(separator: ", "))") }
-        for (name, expected, found) in wrongShape {
-            parts.append("\(name) has shape \(shapeText(found)), the model needs \(shapeText(expected))")
-        }
-        return "parameters do not fit the model: " + parts.joined(separator: "; ")
-            + " — load parameters saved from a model with the same inputs, hidden widths and classes"
+        return report
     }
 }

@@ -19,8 +19,9 @@ public final class BatchNorm1d<Scalar: NDScalar>: Module<Scalar> {
     public let runningMean: Tensor<Scalar>
     /// The running (unbiased) variance, starting at 1.
     public let runningVar: Tensor<Scalar>
-    /// Training batches seen, PyTorch's `num_batches_tracked`. Not a buffer here:
-    /// `load_state_dict` in PyTorch fills it in when a state dict lacks it.
+    /// Training batches seen, PyTorch's `num_batches_tracked`. An integer, so not in
+    /// ``Module/stateDict()``; ``Module/namedIntegerBuffers()``, ``Module/save(to:metadata:)``
+    /// and the `load` methods carry it as PyTorch's int64 `"N.num_batches_tracked"`.
     public var numBatchesTracked = 0
     /// Added to the variance before the square root.
     public let eps: Double

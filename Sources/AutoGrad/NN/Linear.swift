@@ -26,8 +26,10 @@ public final class Linear<Scalar: NDScalar>: Module<Scalar> {
                 using generator: inout SplitMix64) {
         precondition(inFeatures > 0 && outFeatures > 0,
                      "Linear: features must be positive, got \(inFeatures) → \(outFeatures)")
-        let std = ((isInputLayer ? 1.0 : 2.0) / Double(inFeatures)).squareRoot()
-        let w = NDArray<Scalar>.randomNormal([outFeatures, inFeatures], std: Scalar(std), using: &generator)
+        // In Scalar arithmetic, as ArrayKit's Linear computes it: through Double, a Float
+        // std can round to the neighbouring value and every weight would differ by an ulp.
+        let std = (Scalar(isInputLayer ? 1 : 2) / Scalar(inFeatures)).squareRoot()
+        let w = NDArray<Scalar>.randomNormal([outFeatures, inFeatures], std: std, using: &generator)
         self.weight = Tensor(w, requiresGrad: true)
         self.bias = bias ? Tensor(.zeros([outFeatures]), requiresGrad: true) : nil
         super.init()
