@@ -23,7 +23,7 @@ public struct ClassifierState {
 
     /// Captures `model`'s state now. `NDArray` is copy-on-write, so later training steps do
     /// not change the snapshot.
-    public init(of model: some Classifier) {
+    public init(of model: any Classifier) {
         parameters = model.stateDict()
         integers = model.integerState()
     }
@@ -83,7 +83,7 @@ public struct Trainer {
 
     /// Trains `model` and returns `history` with the epochs, the best epoch, the test
     /// metrics of the best model (which `model` holds afterwards) and any divergence.
-    public func fit(_ model: some Classifier, history: RunHistory) -> TrainingOutcome {
+    public func fit(_ model: any Classifier, history: RunHistory) -> TrainingOutcome {
         var history = history
         var best: (epoch: Int, accuracy: Double, state: ClassifierState)?
         for epoch in 1...epochs {
@@ -149,7 +149,7 @@ public struct Trainer {
     /// ```swift
     /// let (loss, accuracy, confusion) = trainer.evaluate(model, on: trainer.test)
     /// ```
-    public func evaluate(_ model: some Classifier, on loader: DataLoader)
+    public func evaluate(_ model: any Classifier, on loader: DataLoader)
         -> (loss: Double, accuracy: Double, confusion: ConfusionMatrix)
     {
         var lossSum = 0.0

@@ -24,7 +24,7 @@ private func makeClassifier(_ backend: String, hidden: [Int] = [32], learningRat
                              stepsPerEpoch: stepsPerEpoch, seed: seed)
 }
 
-private func allParametersFinite(_ model: some Classifier) -> Bool {
+private func allParametersFinite(_ model: any Classifier) -> Bool {
     model.stateDict().allSatisfy { $0.1.scalars.allSatisfy(\.isFinite) }
 }
 
