@@ -8,6 +8,9 @@ let package = Package(
         .library(name: "ArrayKit", targets: ["ArrayKit"]),
         .library(name: "AutoGrad", targets: ["AutoGrad"]),
         .library(name: "Training", targets: ["Training"]),
+        .executable(name: "train-manual", targets: ["train-manual"]),
+        .executable(name: "train-autograd", targets: ["train-autograd"]),
+        .executable(name: "compare-backends", targets: ["compare-backends"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
@@ -28,11 +31,20 @@ let package = Package(
         ),
         .target(name: "Training", dependencies: ["ArrayKit", "AutoGrad", "CZlib"]),
         .executableTarget(name: "arraykit-demo", dependencies: ["ArrayKit"]),
+        // The options, validation and run logic the training executables share; each
+        // executable is a one-line main.swift over it, so tests can drive it in-process.
+        .target(
+            name: "TrainingCLI",
+            dependencies: ["Training", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(name: "train-manual", dependencies: ["TrainingCLI"]),
+        .executableTarget(name: "train-autograd", dependencies: ["TrainingCLI"]),
+        .executableTarget(name: "compare-backends", dependencies: ["TrainingCLI"]),
         .testTarget(name: "ArrayKitTests", dependencies: ["ArrayKit"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AutoGradTests", dependencies: ["AutoGrad", "ArrayKit"]),
         // The numerical checks of every formula in Docs/ (derivations, Question 5).
         .testTarget(name: "DocsTests", dependencies: ["ArrayKit"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "TrainingCLI"], resources: [.copy("Fixtures")]),
         // ArrayKit's hand-written backprop against AutoGrad's tape, and both against PyTorch
         // fixtures made by scripts/make_reference_fixtures.py.
         .testTarget(name: "CrossCheckTests", dependencies: ["ArrayKit", "AutoGrad"], resources: [.copy("Fixtures")]),

@@ -20,7 +20,8 @@ public protocol Classifier: AnyObject {
     func endEpoch(_ epoch: Int, validationLoss: Double)
 
     /// Forward, loss, backward and update on one batch; returns the batch's mean loss
-    /// (computed before the update) and how many samples it classified correctly.
+    /// (computed before the update) and how many samples it classified correctly. When the
+    /// loss is not finite the model is left unchanged: a diverged run never trains on NaN.
     func trainStep(_ inputs: NDArray<Float>, labels: [Int]) -> (loss: Double, correct: Int)
 
     /// The summed loss and the predicted class of every sample, without training.
@@ -30,6 +31,17 @@ public protocol Classifier: AnyObject {
     func stateDict() -> [(String, NDArray<Float>)]
     /// Replaces the state; throws, changing nothing, on missing, unexpected or wrong-shape keys.
     func load(stateDict: [(String, NDArray<Float>)]) throws
+
+    /// Integer buffers (BatchNorm's `num_batches_tracked`), for a file PyTorch loads strictly.
+    func integerState() -> [(name: String, values: [Int64], shape: [Int])]
+    /// Restores integer buffers by name; unknown names are ignored.
+    func load(integerState: [(name: String, values: [Int64], shape: [Int])])
+}
+
+extension Classifier {
+    /// No integer buffers (the manual backend has none).
+    public func integerState() -> [(name: String, values: [Int64], shape: [Int])] { [] }
+    public func load(integerState: [(name: String, values: [Int64], shape: [Int])]) {}
 }
 
 /// Counts correct predictions: the index of the largest logit against the label.

@@ -81,11 +81,14 @@ public final class AutoGradClassifier: Classifier {
         if schedulePerBatch { optimizer.learningRate = schedule.learningRate(at: batchesSeen) }
         let logits = model(Tensor(inputs))
         let loss = crossEntropy(logits: logits, labels: labels)
+        let value = Double(loss.data.scalar)
+        let correct = correctCount(logits: logits.data, labels: labels)
+        guard value.isFinite else { return (value, correct) }
         optimizer.zeroGrad()
         loss.backward()
         optimizer.step()
         batchesSeen += 1
-        return (Double(loss.data.scalar), correctCount(logits: logits.data, labels: labels))
+        return (value, correct)
     }
 
     public func evaluate(_ inputs: NDArray<Float>, labels: [Int]) -> (lossSum: Double, predictions: [Int]) {
@@ -104,5 +107,21 @@ public final class AutoGradClassifier: Classifier {
 
     public func load(stateDict: [(String, NDArray<Float>)]) throws {
         try model.load(stateDict: stateDict, strict: true)
+    }
+
+    /// `N.num_batches_tracked` of every batch norm `N`, as PyTorch saves it (int64, shape `()`).
+    public func integerState() -> [(name: String, values: [Int64], shape: [Int])] {
+        model.layers.enumerated().compactMap { index, layer in
+            (layer as? BatchNorm1d<Float>).map { ("\(index).num_batches_tracked", [Int64($0.numBatchesTracked)], []) }
+        }
+    }
+
+    public func load(integerState: [(name: String, values: [Int64], shape: [Int])]) {
+        let values = Dictionary(integerState.map { ($0.name, $0.values) }, uniquingKeysWith: { _, last in last })
+        for (index, layer) in model.layers.enumerated() {
+            if let norm = layer as? BatchNorm1d<Float>, let count = values["\(index).num_batches_tracked"]?.first {
+                norm.numBatchesTracked = Int(count)
+            }
+        }
     }
 }

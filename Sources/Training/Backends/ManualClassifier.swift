@@ -28,6 +28,11 @@ public final class ManualClassifier: Classifier {
         let logits = model.forward(inputs)
         let value = loss.forward(logits, labels: labels)
         let correct = correctCount(logits: logits, labels: labels)
+        guard value.isFinite else {
+            model.clearCache()
+            loss.clearCache()
+            return (Double(value), correct)
+        }
         _ = model.backward(loss.backward())
         model.sgdStep(learningRate: Float(learningRate))
         model.clearCache()

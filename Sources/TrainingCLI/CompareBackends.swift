@@ -1,0 +1,155 @@
+import ArgumentParser
+import ArrayKit
+import Foundation
+import Training
+
+/// `compare-backends`: trains the manual and the autograd MLP from the same initial weights
+/// on the same batches, prints their epochs side by side and checks that the training
+/// losses agree (within 1e-4 relative at every epoch); exits non-zero if they do not.
+///
+/// ```sh
+/// swift run -c release compare-backends --epochs 3
+/// ```
+public struct CompareBackends: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "compare-backends",
+        abstract: "Train both backends from the same weights and batches and compare them epoch by epoch.",
+        discussion: """
+            Writes comparison.svg (both training-loss and both validation-accuracy curves), comparison.txt \
+            (the table) and a full run directory per backend (manual/, autograd/) into the output directory.
+            """)
+
+    /// The largest relative difference of per-epoch training losses that counts as agreement.
+    public static let tolerance = 1e-4
+
+    @OptionGroup public var options: ExperimentOptions
+
+    public init() {}
+
+    public func run() throws {
+        let experiment = try Experiment(options)
+        let manual = ManualClassifier(inputs: experiment.inputs, hidden: options.hiddenWidths,
+                                      classes: experiment.classes, learningRate: options.learningRate,
+                                      seed: options.seed)
+        try experiment.loadInitialWeights(into: manual)
+        let autograd = AutoGradClassifier(inputs: experiment.inputs, hidden: options.hiddenWidths,
+                                          classes: experiment.classes, learningRate: options.learningRate,
+                                          epochs: options.epochs, stepsPerEpoch: experiment.stepsPerEpoch,
+                                          seed: options.seed)
+        // The same starting point by construction, not by trusting both initializers.
+        try autograd.load(stateDict: manual.stateDict())
+
+        let root = try RunDirectory(path: options.output, backend: "compare")
+        let comparison = try root.keepingOnlyIfSuccessful { root in
+            experiment.header(title: "compare-backends: manual (ArrayKit) vs autograd (AutoGrad), same weights and batches",
+                              model: manual, layers: "ReLU", method: "softmax cross-entropy, SGD", run: root)
+                .forEach(experiment.say)
+            var histories: [RunHistory] = []
+            for model in [manual, autograd] as [any Classifier] {
+                experiment.say("\n— \(model.backend) —")
+                let run = try RunDirectory(path: root.file(model.backend).path, backend: model.backend)
+                histories.append(try experiment.train(model, in: run, config: options.config, progress: ProgressReporter()))
+            }
+            let comparison = BackendComparison(manual: histories[0], autograd: histories[1])
+            try Figure.comparing([("manual", histories[0]), ("autograd", histories[1])]).write(to: root.file("comparison.svg"))
+            try root.write(comparison.table() + "\n" + comparison.verdict(tolerance: Self.tolerance) + "\n",
+                           to: "comparison.txt")
+            return comparison
+        }
+        experiment.say("")
+        experiment.say(comparison.table())
+        experiment.say(comparison.verdict(tolerance: Self.tolerance))
+        experiment.say("wrote comparison.svg, comparison.txt, manual/ and autograd/ to \(root.url.path)")
+        if options.json { print(try comparison.jsonLine(outputDirectory: root.url, tolerance: Self.tolerance)) }
+        if !comparison.agrees(tolerance: Self.tolerance) { throw ExitCode.failure }
+    }
+}
+
+/// Two runs of the same configuration, one per backend, epoch by epoch.
+///
+/// ```swift
+/// let comparison = BackendComparison(manual: manualHistory, autograd: autogradHistory)
+/// comparison.maxRelativeTrainLossDifference   // 3e-7 when both backends agree
+/// ```
+public struct BackendComparison {
+    public let manual: RunHistory
+    public let autograd: RunHistory
+
+    public init(manual: RunHistory, autograd: RunHistory) {
+        self.manual = manual
+        self.autograd = autograd
+    }
+
+    /// The epochs both runs have, paired.
+    var pairs: [(EpochRecord, EpochRecord)] { Array(zip(manual.epochs, autograd.epochs)) }
+
+    /// `|a − b| / max(|a|, |b|)` (0 when both are 0; NaN if either is not finite).
+    static func relativeDifference(_ a: Double, _ b: Double) -> Double {
+        guard a.isFinite && b.isFinite else { return .nan }
+        let scale = max(abs(a), abs(b))
+        return scale == 0 ? 0 : abs(a - b) / scale
+    }
+
+    /// The largest absolute difference of the per-epoch training losses.
+    public var maxAbsoluteTrainLossDifference: Double {
+        pairs.map { $0.0.trainLoss.isFinite && $0.1.trainLoss.isFinite ? abs($0.0.trainLoss - $0.1.trainLoss) : .nan }
+            .reduce(0) { $0.isNaN || $1.isNaN ? .nan : max($0, $1) }
+    }
+
+    /// The largest relative difference of the per-epoch training losses.
+    public var maxRelativeTrainLossDifference: Double {
+        pairs.map { Self.relativeDifference($0.0.trainLoss, $0.1.trainLoss) }
+            .reduce(0) { $0.isNaN || $1.isNaN ? .nan : max($0, $1) }
+    }
+
+    /// Whether both ran the same epochs and every training loss agrees within `tolerance`.
+    public func agrees(tolerance: Double) -> Bool {
+        manual.epochs.count == autograd.epochs.count && !manual.epochs.isEmpty
+            && maxRelativeTrainLossDifference <= tolerance
+    }
+
+    /// The side-by-side table: per epoch both training losses, their difference, both
+    /// validation losses and accuracies, and both epochs' seconds.
+    public func table() -> String {
+        func f(_ v: Double, _ digits: Int = 6) -> String { v.isFinite ? String(format: "%.\(digits)f", v) : compactNumber(v) }
+        func e(_ v: Double) -> String { v.isFinite ? String(format: "%.1e", v) : compactNumber(v) }
+        let header = ["epoch", "train loss M", "train loss A", "|Δ loss|", "rel Δ", "val loss M", "val loss A",
+                      "val acc M", "val acc A", "s M", "s A"]
+        var rows = [header]
+        for (m, a) in pairs {
+            rows.append(["\(m.epoch)", f(m.trainLoss), f(a.trainLoss),
+                         e(m.trainLoss.isFinite && a.trainLoss.isFinite ? abs(m.trainLoss - a.trainLoss) : .nan),
+                         e(Self.relativeDifference(m.trainLoss, a.trainLoss)), f(m.valLoss), f(a.valLoss),
+                         f(m.valAccuracy, 4), f(a.valAccuracy, 4), f(m.seconds, 2), f(a.seconds, 2)])
+        }
+        let widths = header.indices.map { column in rows.map { $0[column].count }.max()! }
+        var lines = rows.map { row in
+            row.indices.map { String(repeating: " ", count: widths[$0] - row[$0].count) + row[$0] }.joined(separator: "  ")
+        }
+        lines.insert(String(repeating: "-", count: lines[0].count), at: 1)
+        var text = "M = manual (ArrayKit), A = autograd (AutoGrad)\n" + lines.joined(separator: "\n") + "\n"
+        if let mt = manual.test?.accuracy, let at = autograd.test?.accuracy {
+            text += "test accuracy (best model): manual \(String(format: "%.4f", mt)), autograd \(String(format: "%.4f", at))\n"
+        }
+        return text
+    }
+
+    /// One line saying whether the training losses agree.
+    public func verdict(tolerance: Double) -> String {
+        "max |Δ train loss| = \(compactNumber(maxAbsoluteTrainLossDifference, significantDigits: 3)), "
+            + "max relative Δ = \(compactNumber(maxRelativeTrainLossDifference, significantDigits: 3)): "
+            + (agrees(tolerance: tolerance) ? "the backends agree within \(compactNumber(tolerance)) relative at every epoch"
+                : "the backends DISAGREE (tolerance \(compactNumber(tolerance)) relative)")
+    }
+
+    /// `{"agree":…,"autograd":{run summary},"manual":{run summary},"max_abs_train_loss_difference":…,…}`.
+    public func jsonLine(outputDirectory: URL, tolerance: Double) throws -> String {
+        func number(_ v: Double) -> String { v.isFinite ? "\(v)" : "null" }
+        let manualLine = try RunSummary(manual, outputDirectory: outputDirectory.appendingPathComponent("manual")).jsonLine()
+        let autogradLine = try RunSummary(autograd, outputDirectory: outputDirectory.appendingPathComponent("autograd")).jsonLine()
+        return "{\"agree\":\(agrees(tolerance: tolerance)),\"autograd\":\(autogradLine),\"manual\":\(manualLine),"
+            + "\"max_abs_train_loss_difference\":\(number(maxAbsoluteTrainLossDifference)),"
+            + "\"max_rel_train_loss_difference\":\(number(maxRelativeTrainLossDifference)),"
+            + "\"tolerance\":\(number(tolerance))}"
+    }
+}

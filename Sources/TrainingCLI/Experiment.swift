@@ -1,0 +1,142 @@
+import ArrayKit
+import Foundation
+import Training
+
+/// A problem with the user's input found while preparing a run (not a flag's syntax, which
+/// ArgumentParser reports); the text says what was wrong and what to do.
+public struct ExperimentError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// One experiment's data and settings, ready to train a classifier and write its run
+/// directory. Everything that can fail because of the input (dataset, batch size,
+/// `--init-from`) fails in `init` or `loadInitialWeights` — before any directory exists.
+///
+/// ```swift
+/// let experiment = try Experiment(options)
+/// let model = ManualClassifier(inputs: experiment.inputs, hidden: options.hiddenWidths,
+///                              classes: experiment.classes, learningRate: options.learningRate, seed: options.seed)
+/// try experiment.loadInitialWeights(into: model)
+/// let run = try RunDirectory(path: options.output, backend: "manual")
+/// let history = try experiment.train(model, in: run, config: options.config)
+/// ```
+struct Experiment {
+    let options: ExperimentOptions
+    let dataset: Dataset
+    let split: DataSplit
+    /// Where lines for people go (standard output in the executables).
+    let say: (String) -> Void
+
+    init(_ options: ExperimentOptions, say: @escaping (String) -> Void = { print($0) }) throws {
+        self.options = options
+        self.say = say
+        let spec = try DatasetSpec.named(options.dataset)
+        let locator = DatasetLocator(dataDirectory: options.dataDir.map { URL(fileURLWithPath: $0) })
+        dataset = try Dataset.load(spec, locator: locator, download: options.download, log: say)
+        split = try DataSplit(dataset, validationCount: options.validationSize, shuffle: !options.noShuffle,
+                              seed: options.seed)
+        guard split.train.count >= options.batchSize else {
+            throw ExperimentError(description: "--batch-size \(options.batchSize) is larger than the \(split.train.count) training samples, so an epoch would have no full batch — use a smaller --batch-size")
+        }
+    }
+
+    var inputs: Int { split.train.featureCount }
+    var classes: Int { dataset.spec.classCount }
+    var stepsPerEpoch: Int { split.train.count / options.batchSize }
+
+    func trainer(progress: ProgressReporter?) -> Trainer {
+        Trainer(split: split, batchSize: options.batchSize, shuffle: !options.noShuffle, seed: options.seed,
+                epochs: options.epochs, classNames: dataset.spec.classNames, progress: progress)
+    }
+
+    func history(backend: String, config: [String: String]) -> RunHistory {
+        let summary = DatasetSummary(
+            name: dataset.spec.name, directory: dataset.location.directory.path,
+            normalizationMean: Double(split.normalization.mean), normalizationStd: Double(split.normalization.std),
+            trainCount: split.train.count, validationCount: split.validation.count, testCount: split.test.count,
+            classNames: dataset.spec.classNames)
+        return RunHistory(backend: backend, config: config, blas: BLAS.summary, dataset: summary)
+    }
+
+    /// Loads `--init-from` into `model`, strictly: every parameter present with its shape and
+    /// nothing else (BatchNorm's integer `num_batches_tracked` is restored when present).
+    func loadInitialWeights(into model: some Classifier) throws {
+        guard let path = options.initFrom else { return }
+        do {
+            let file = try Safetensors.read(contentsOf: URL(fileURLWithPath: path))
+            var floats: [(String, NDArray<Float>)] = []
+            var integers: [(name: String, values: [Int64], shape: [Int])] = []
+            for entry in file.entries {
+                if entry.name.hasSuffix("num_batches_tracked") {
+                    let (values, shape) = try file.integers(named: entry.name)
+                    integers.append((entry.name, values, shape))
+                } else {
+                    floats.append((entry.name, try file.array(named: entry.name, as: Float.self)))
+                }
+            }
+            try model.load(stateDict: floats)
+            model.load(integerState: integers)
+        } catch {
+            throw ExperimentError(description: "--init-from \(path): \(error)")
+        }
+    }
+
+    /// The lines printed before training: what runs, on what, and where the outputs go.
+    /// `layers` describes what follows each hidden `Linear` (e.g. `"ReLU"`), `method` the loss and optimizer.
+    func header(title: String, model: some Classifier, layers: String, method: String, run: RunDirectory) -> [String] {
+        let parameters = model.stateDict().reduce(0) { $0 + $1.1.count }
+        let n = split.normalization
+        return [
+            title,
+            BLAS.summary,
+            "data: \(dataset.spec.displayName) from \(dataset.location.directory.path) (\(dataset.location.origin)): "
+                + "\(split.train.count) train / \(split.validation.count) validation / \(split.test.count) test, "
+                + "pixels normalized with mean \(String(format: "%.4f", n.mean)), std \(String(format: "%.4f", n.std))",
+            "model: \(([inputs] + options.hiddenWidths + [classes]).map(String.init).joined(separator: " → ")) "
+                + (options.hiddenWidths.isEmpty ? "" : "(\(layers)), ") + "\(method), \(parameters) parameters\(options.initFrom.map { ", initial weights from \($0)" } ?? "")",
+            "training: lr \(compactText(options.learningRate)), batch \(options.batchSize), \(options.epochs) epochs, "
+                + "seed \(options.seed)\(options.noShuffle ? ", no shuffling" : "")",
+            "output: \(run.url.path)",
+        ]
+    }
+
+    /// Trains `model`, writes the run's reports and its best model into `run`, prints the
+    /// test results, and returns the history. The caller discards `run` if this throws.
+    func train(_ model: some Classifier, in run: RunDirectory, config: [String: String],
+               progress: ProgressReporter?) throws -> RunHistory {
+        let outcome = trainer(progress: progress).fit(model, history: history(backend: model.backend, config: config))
+        try run.writeReport(outcome.history)
+        if let state = outcome.bestState {
+            try Safetensors.write(state.parameters.map { (name: $0.0, array: $0.1) }, to: run.file("model.safetensors"),
+                                  metadata: ["format": "pt"], integerTensors: state.integers)
+        }
+        report(outcome.history, run: run)
+        return outcome.history
+    }
+
+    private func report(_ history: RunHistory, run: RunDirectory) {
+        if history.diverged {
+            say("DIVERGED: \(history.divergenceReason ?? "a loss was not finite") — try a smaller --lr")
+        }
+        guard let test = history.test, let best = history.bestRecord else {
+            say("no epoch finished, so there is no model to test or save")
+            return
+        }
+        say("best epoch \(best.epoch): validation accuracy \(String(format: "%.4f", best.valAccuracy))")
+        say("test (best model): loss \(String(format: "%.4f", test.loss)), accuracy \(String(format: "%.4f", test.accuracy))")
+        say(test.report.table())
+        let files = ["history.json", "loss.svg", "accuracy.svg", "confusion_matrix.svg", "test_report.txt", "model.safetensors"]
+        say("wrote \(files.joined(separator: ", ")) to \(run.url.path)")
+    }
+}
+
+extension RunDirectory {
+    /// Runs `body` with this directory, removing the directory if `body` throws, so a failed
+    /// run leaves no partial files.
+    func keepingOnlyIfSuccessful<T>(_ body: (RunDirectory) throws -> T) throws -> T {
+        do { return try body(self) } catch {
+            discard()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,4 @@
+import TrainingCLI
+
+// Options, validation and the run itself live in TrainingCLI, where tests drive them.
+TrainManual.mainWithNormalizedArguments()
