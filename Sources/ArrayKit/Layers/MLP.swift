@@ -158,8 +158,11 @@ public final class MLP<Scalar: NDScalar>: Layer {
             if let candidate = given[name], candidate.shape != value.shape {
                 error.wrongShape.append((name, expected: value.shape, found: candidate.shape))
             }
+            if let bad = given[name]?.nonFiniteValues(named: name) { error.nonFinite.append(bad) }
         }
-        guard error.missing.isEmpty && error.unexpected.isEmpty && error.wrongShape.isEmpty else { throw error }
+        guard error.missing.isEmpty && error.unexpected.isEmpty && error.wrongShape.isEmpty && error.nonFinite.isEmpty else {
+            throw error
+        }
         for (name, _) in expected { setParameter(named: name, to: given[name]!) }
     }
 }
@@ -170,6 +173,8 @@ public struct ParameterLoadError: Error, CustomStringConvertible, Sendable {
     public var missing: [String]
     public var unexpected: [String]
     public var wrongShape: [(name: String, expected: [Int], found: [Int])]
+    /// Parameters holding NaN or infinity (a diverged or corrupt checkpoint).
+    public var nonFinite: [NonFiniteValues] = []
 
     public var description: String {
         var parts: [String] = []
@@ -177,6 +182,11 @@ public struct ParameterLoadError: Error, CustomStringConvertible, Sendable {
         if !unexpected.isEmpty { parts.append("unexpected \(unexpected.joined(separator: ", "))") }
         for (name, expected, found) in wrongShape {
             parts.append("\(name) has shape \(shapeText(found)), the model needs \(shapeText(expected))")
+        }
+        guard nonFinite.isEmpty else {
+            parts.append(contentsOf: nonFinite.map(\.description))
+            return "parameters cannot be loaded: " + parts.joined(separator: "; ")
+                + " — NaN or infinite weights come from a run that diverged or a corrupt file; load an earlier checkpoint or retrain"
         }
         return "parameters do not fit the model: " + parts.joined(separator: "; ")
             + " — load parameters saved from a model with the same inputs, hidden widths and classes"
