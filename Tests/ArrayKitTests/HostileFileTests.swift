@@ -43,6 +43,20 @@ import Testing
         #expect(file.names == ["w"] && file.shapes == ["w": [1]])
     }
 
+    @Test func deeplyNestedHeadersAreRefusedWithoutExhaustingTheStack() {
+        // 100 000 open brackets fit easily in a file; a recursive parser without a depth
+        // bound would overflow the stack on them.
+        let deep = String(repeating: "(", count: 100_000)
+        let npy = decodeError(npyBytes(header: "{'descr': '<f4', 'fortran_order': False, 'shape': \(deep), }", version: 2))
+        guard case .malformedHeader(let text)? = npy else { Issue.record("got \(String(describing: npy))"); return }
+        #expect(text.contains("nest"))
+
+        let json = "{\"w\":" + String(repeating: "[", count: 100_000) + "}"
+        guard case .invalidHeader? = safetensorsError({ _ = try Safetensors.decode(safetensorsBytes(header: json, body: [])) }) else {
+            Issue.record("a deeply nested safetensors header was not refused"); return
+        }
+    }
+
     @Test func nonFiniteValuesAreFoundWithTheirPlace() throws {
         let w = NDArray<Float>([1, 2, .nan, 4, -.infinity, 6], shape: [2, 3])
         let bad = try #require(w.nonFiniteValues(named: "0.weight"))
