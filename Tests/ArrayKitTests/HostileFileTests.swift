@@ -2,8 +2,9 @@ import Foundation
 import Testing
 @testable import ArrayKit
 
-/// Inputs found while fuzzing the readers (Tests/Fuzz/run.sh) or while reading them for the
-/// fuzzing: each one once loaded, trapped or allocated more than its file justifies.
+/// Hostile inputs for the readers, found while reading them to write the fuzzers
+/// (Tests/Fuzz/run.sh; the fuzzers themselves found no crash in 1,000,000 executions each),
+/// and the NaN checks that guard loading weights.
 @Suite struct HostileFileTests {
     @Test func emptyShapesWhoseOtherSizesOverflowAreRefused() {
         // (0, 2^40, 2^40) holds no element, so the old element count (0) passed, but any
