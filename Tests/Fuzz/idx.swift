@@ -8,9 +8,10 @@ import CZlib
 import Foundation
 import Training
 
+/// run.sh passes a directory it removes afterwards; otherwise one per process.
 private let directory: String = {
     let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
-    let path = "\(base)/idx-fuzz-\(getpid())"
+    let path = ProcessInfo.processInfo.environment["IDX_FUZZ_DIR"] ?? "\(base)/idx-fuzz-\(getpid())"
     try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
 }()

@@ -70,6 +70,10 @@ done
 #    are only read. A crash, a sanitizer report, a leak, a timeout or an allocation above
 #    the limits stops the run and leaves the input in $scratch/artifacts/.
 summary=()
+# The IDX fuzzer's scratch files (in memory when /dev/shm exists), removed on exit.
+IDX_FUZZ_DIR="$(mktemp -d "$( [ -d /dev/shm ] && echo /dev/shm || echo "${TMPDIR:-/tmp}")/idx-fuzz.XXXXXX")"
+export IDX_FUZZ_DIR
+trap 'rm -rf "$IDX_FUZZ_DIR"' EXIT
 for parser in "${parsers[@]}"; do
     work="$scratch/corpus/$parser"
     mkdir -p "$work" "$scratch/artifacts"
