@@ -146,14 +146,10 @@ private func decodeElements<T: FixedWidthIntegerOrFloat>(
     _ bytes: UnsafeRawBufferPointer, _ header: NPYFormat.Header
 ) throws(NPYError) -> [T] {
     _ = intIs64Bit
-    var count = 1
-    for size in header.shape {
-        let (product, overflow) = count.multipliedReportingOverflow(by: size)
-        guard !overflow else { throw .invalidShape("the element count of \(shapeText(header.shape)) overflows") }
-        count = product
+    guard let byteCount = checkedByteCount(shape: header.shape, elementSize: MemoryLayout<T>.stride) else {
+        throw .invalidShape("the byte count of \(shapeText(header.shape)) overflows")
     }
-    let (byteCount, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<T>.stride)
-    guard !overflow else { throw .invalidShape("the byte count of \(shapeText(header.shape)) overflows") }
+    let count = byteCount / MemoryLayout<T>.stride
     let available = bytes.count - header.dataOffset
     if available < byteCount {
         throw .truncatedData(shape: header.shape, dtype: header.descr, expectedBytes: byteCount, actualBytes: available)

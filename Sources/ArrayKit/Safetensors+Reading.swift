@@ -54,6 +54,11 @@ extension Safetensors {
                 throw .invalidOffsets(tensor: t.name, offsets: t.offsets)
             }
         }
+        // JSON allows a key twice; a directory does not (and names key every lookup).
+        var seen = Set<String>()
+        for t in tensors where !seen.insert(t.name).inserted {
+            throw .invalidHeader("tensor \"\(t.name)\" appears twice")
+        }
         let sorted = tensors.sorted { ($0.offsets[0], $0.offsets[1], $0.name) < ($1.offsets[0], $1.offsets[1], $1.name) }
         var entries: [SafetensorsFile.Entry] = []
         var end = 0
@@ -66,13 +71,8 @@ extension Safetensors {
             guard t.shape.allSatisfy({ $0 >= 0 }) else {
                 throw .invalidHeader("tensor \"\(t.name)\" has a negative dimension in its shape \(t.shape)")
             }
-            var bytes = dtype.byteSize
-            for dimension in t.shape {
-                let (product, overflow) = bytes.multipliedReportingOverflow(by: dimension)
-                guard !overflow else {
-                    throw .invalidHeader("tensor \"\(t.name)\" has shape \(t.shape), too many elements to address")
-                }
-                bytes = product
+            guard let bytes = checkedByteCount(shape: t.shape, elementSize: dtype.byteSize) else {
+                throw .invalidHeader("tensor \"\(t.name)\" has shape \(t.shape), too many elements to address")
             }
             guard bytes == stop - begin else {
                 throw .shapeSizeMismatch(tensor: t.name, shape: t.shape, dtype: t.dtype, expectedBytes: bytes, actualBytes: stop - begin)

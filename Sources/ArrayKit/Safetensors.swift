@@ -110,7 +110,9 @@ public enum Safetensors {
     /// Reads and validates the file at `url`; see ``decode(_:)``.
     public static func read(contentsOf url: URL) throws(SafetensorsError) -> SafetensorsFile {
         let data: Data
-        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
+        // Read, not mapped: a mapped file that another process truncates while we decode it
+        // would kill us with SIGBUS instead of failing a bounds check.
+        do { data = try Data(contentsOf: url) } catch {
             throw .cannotRead(path: url.path, reason: error.localizedDescription)
         }
         return try decode(data)

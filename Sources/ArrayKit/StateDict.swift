@@ -22,9 +22,12 @@ public struct StateDictReport: Equatable, Sendable, CustomStringConvertible {
     public var unexpected: [String]
     /// Keys present in both with different shapes, in the model's order.
     public var wrongShapes: [ShapeMismatch]
+    /// Loaded values the model would take that hold NaN or infinity, in the model's order
+    /// (only checked when arrays, not just shapes, are given).
+    public var nonFinite: [NonFiniteValues] = []
 
-    /// Whether every expected key was found with its shape and nothing else was there.
-    public var isExactMatch: Bool { missing.isEmpty && unexpected.isEmpty && wrongShapes.isEmpty }
+    /// Whether every expected key was found with its shape and finite values, and nothing else was there.
+    public var isExactMatch: Bool { missing.isEmpty && unexpected.isEmpty && wrongShapes.isEmpty && nonFinite.isEmpty }
 
     /// The problems, one per line, worded as PyTorch words them.
     public var description: String {
@@ -38,6 +41,7 @@ public struct StateDictReport: Equatable, Sendable, CustomStringConvertible {
         for m in wrongShapes {
             lines.append("size mismatch for \(m.name): copying a param with shape \(shapeText(m.loaded)) from checkpoint, the shape in current model is \(shapeText(m.expected)).")
         }
+        for bad in nonFinite { lines.append("non-finite values (NaN or infinity): \(bad).") }
         return lines.isEmpty ? "state dict matches" : lines.joined(separator: "\n")
     }
 }
@@ -47,7 +51,9 @@ public struct StateDictError: Error, Equatable, CustomStringConvertible {
     public let report: StateDictReport
     public var description: String {
         "error(s) loading state dict:\n" + report.description.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
-            + "\n— check that the file was saved from a model with the same layers, sizes and options (e.g. batch norm)"
+            + (report.nonFinite.isEmpty
+                ? "\n— check that the file was saved from a model with the same layers, sizes and options (e.g. batch norm)"
+                : "\n— the weights come from a run that diverged or the file is corrupt; load an earlier checkpoint or retrain")
     }
 }
 
@@ -64,7 +70,8 @@ public enum StateDict {
     /// ```
     @discardableResult
     public static func check(
-        loaded: [String: [Int]], expected: [(name: String, shape: [Int])], strict: Bool
+        loaded: [String: [Int]], expected: [(name: String, shape: [Int])], strict: Bool,
+        nonFinite: [NonFiniteValues] = []
     ) throws(StateDictError) -> StateDictReport {
         let expectedNames = Set(expected.map(\.name))
         precondition(expectedNames.count == expected.count,
@@ -75,17 +82,21 @@ public enum StateDict {
             if found != shape { report.wrongShapes.append(.init(name: name, loaded: found, expected: shape)) }
         }
         report.unexpected = loaded.keys.filter { !expectedNames.contains($0) }.sorted()
-        if !report.wrongShapes.isEmpty || (strict && !(report.missing.isEmpty && report.unexpected.isEmpty)) {
+        report.nonFinite = nonFinite
+        if !report.wrongShapes.isEmpty || !nonFinite.isEmpty || (strict && !(report.missing.isEmpty && report.unexpected.isEmpty)) {
             throw StateDictError(report: report)
         }
         return report
     }
 
-    /// ``check(loaded:expected:strict:)`` for loaded arrays rather than shapes.
+    /// ``check(loaded:expected:strict:)`` for loaded arrays rather than shapes; it also
+    /// refuses (whatever `strict` says) any value the model would take that holds NaN or
+    /// infinity, since such weights poison every later step.
     @discardableResult
     public static func check<Scalar: NDScalar>(
         loaded: [String: NDArray<Scalar>], expected: [(name: String, shape: [Int])], strict: Bool
     ) throws(StateDictError) -> StateDictReport {
-        try check(loaded: loaded.mapValues(\.shape), expected: expected, strict: strict)
+        try check(loaded: loaded.mapValues(\.shape), expected: expected, strict: strict,
+                  nonFinite: expected.compactMap { loaded[$0.name]?.nonFiniteValues(named: $0.name) })
     }
 }

@@ -35,7 +35,8 @@ extension Module {
         for (name, _) in norms where shapes[name] == nil { shapes[name] = [] }
         let report = try StateDict.check(
             loaded: shapes, expected: own.map { ($0.name, $0.tensor.shape) } + norms.map { ($0.name, []) },
-            strict: strict)
+            strict: strict,
+            nonFinite: own.compactMap { loaded[$0.name]?.nonFiniteValues(named: $0.name) })
         for (name, tensor) in own {
             if let value = loaded[name] { tensor.data = value }
         }

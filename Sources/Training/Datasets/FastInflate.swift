@@ -29,6 +29,9 @@ enum FastInflate {
                        decompress: unsafeBitCast(decompress, to: GzipDecompress.self))
     }()
 
+    /// The largest decompressed-to-compressed size ratio given the fast path.
+    static let maximumRatio = 32
+
     /// Whether libdeflate was found.
     static var isAvailable: Bool { library != nil }
 
@@ -36,7 +39,10 @@ enum FastInflate {
     /// or nil when the fast path does not apply: no libdeflate, a size in the gzip trailer
     /// other than `total`, several members, damage of any kind.
     static func decompress(fd: Int32, fileSize: Int, total: Int, keepingFrom offset: Int) -> [UInt8]? {
-        guard let library, fileSize >= 18, total >= offset else { return nil }
+        // libdeflate needs the whole output buffer up front, sized by what the header claims;
+        // only a plausible claim gets one (real image and label files compress 2–5 : 1). Larger
+        // ratios go through zlib, whose buffer grows with the data actually decompressed.
+        guard let library, fileSize >= 18, total >= offset, total / maximumRatio <= fileSize else { return nil }
         // The trailer's ISIZE (size mod 2^32) must match the header's size before anything
         // is allocated for it.
         var trailer: UInt32 = 0

@@ -89,22 +89,52 @@ public enum IDX {
         if let fast = source.decompressWhole(total: headerBytes + size, keepingFrom: headerBytes) {
             return (dimensions, fast)
         }
-        var payload = [UInt8](repeating: 0, count: 0)
-        var produced = 0
-        var readError: DatasetError?
-        payload = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
-            do throws(DatasetError) { produced = try source.read(into: UnsafeMutableRawBufferPointer(buffer)) } catch { readError = error }
-            // Zero what was not read so the array is always fully initialised, even on error.
-            if produced < size { (buffer.baseAddress! + produced).initialize(repeating: 0, count: size - produced) }
-            initialized = size
-        }
-        if let readError { throw readError }
-        guard produced == size else {
+        let payload = try source.isCompressed ? readGrowing(source, count: size) : readAtOnce(source, count: size)
+        guard payload.count == size else {
             throw .truncated(path: path, detail: "the header declares \(dimensions) = \(size) bytes of data, "
-                + "but the \(source.isCompressed ? "decompressed " : "")file ends after \(produced)")
+                + "but the \(source.isCompressed ? "decompressed " : "")file ends after \(payload.count)")
         }
         try source.expectEnd()
         return (dimensions, payload)
+    }
+
+    /// Up to `count` bytes of a plain file, whose size was checked to hold them: one
+    /// allocation of exactly the payload, read straight into.
+    private static func readAtOnce(_ source: ByteSource, count: Int) throws(DatasetError) -> [UInt8] {
+        var produced = 0
+        var readError: DatasetError?
+        let payload = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            do throws(DatasetError) { produced = try source.read(into: UnsafeMutableRawBufferPointer(buffer)) } catch { readError = error }
+            initialized = produced
+        }
+        if let readError { throw readError }
+        return payload
+    }
+
+    /// Up to `count` decompressed bytes. A gzip header's size is bounded only by deflate's
+    /// 1032 : 1 ratio, so trusting it would let a small hostile file claim gigabytes; the
+    /// buffer instead doubles as data actually arrives, so memory is at most twice what
+    /// the stream really holds (plus the first megabyte).
+    private static func readGrowing(_ source: ByteSource, count: Int) throws(DatasetError) -> [UInt8] {
+        var payload: [UInt8] = []
+        var chunk = min(count, 1 << 20)
+        while payload.count < count {
+            let before = payload.count, wanted = min(chunk, count - before)
+            payload.append(contentsOf: repeatElement(0, count: wanted))
+            var result: Result<Int, DatasetError> = .success(0)
+            payload.withUnsafeMutableBytes { raw in
+                do throws(DatasetError) {
+                    result = .success(try source.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[before..<(before + wanted)])))
+                } catch { result = .failure(error) }
+            }
+            let produced = try result.get()
+            if produced < wanted {
+                payload.removeLast(wanted - produced)
+                break
+            }
+            chunk = payload.count
+        }
+        return payload
     }
 
     private static func bigEndian(_ bytes: [UInt8], _ offset: Int) -> UInt32 {
@@ -134,7 +164,8 @@ final class ByteSource {
         self.fd = fd
         self.fileSize = fileSize
         self.isCompressed = compressed
-        self.input = .allocate(byteCount: compressed ? 1 << 20 : 0, alignment: 16)
+        // Compressed input is read in chunks of up to 1 MiB, never more than the file holds.
+        self.input = .allocate(byteCount: compressed ? max(1, min(1 << 20, fileSize)) : 0, alignment: 16)
     }
 
     deinit {
