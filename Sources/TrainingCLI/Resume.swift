@@ -56,8 +56,11 @@ struct Resumption {
             throw ExperimentError(description: "--resume: the checkpoint's options \(checkpoint.arguments) no longer parse (\(error)); start a new run")
         }
         let given = Self.absolutePaths(given), storedConfig = Self.absolutePaths(config(stored))
-        if given != Self.absolutePaths(config(defaults)) && given != storedConfig {
-            let keys = Set(given.keys).union(storedConfig.keys).filter { given[$0] != storedConfig[$0] }.sorted()
+        let defaultConfig = Self.absolutePaths(config(defaults))
+        if given != defaultConfig && given != storedConfig {
+            // Name only what the user typed (differs from the defaults) that the run does not have.
+            let keys = Set(given.keys).union(storedConfig.keys)
+                .filter { given[$0] != storedConfig[$0] && given[$0] != defaultConfig[$0] }.sorted()
             let differences = keys.map { "\($0) \(given[$0] ?? "unset") (run: \(storedConfig[$0] ?? "unset"))" }
             throw ExperimentError(description: "--resume continues a run with its own settings, but these options differ: "
                 + differences.joined(separator: ", ") + " — give --resume alone, or start a new run to change them")
