@@ -22,9 +22,14 @@ public enum Interrupts {
 
     private static let requested = Atomic<Bool>(false)
 
-    /// Routes SIGINT to the flag (idempotent).
+    /// Routes SIGINT to the flag (idempotent), and unblocks it on this thread: a process
+    /// may inherit SIGINT blocked (some launchers block it), and then it would never arrive.
     public static func install() {
         signal(SIGINT, handleInterrupt)
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
     /// Whether SIGINT arrived since ``install()``.

@@ -45,7 +45,7 @@ struct Resumption {
     }
 
     /// `type` parsed from the run's own arguments. `given` is the configuration of the
-    /// options given beside `--resume`: it must equal the defaults' or the run's.
+    /// options given beside `--resume`: each must be at its default or the run's value.
     func command<Command: ParsableCommand>(_ type: Command.Type, given: [String: String], output: String?,
                                            config: (Command) -> [String: String]) throws -> Command {
         let stored: Command, defaults: Command
@@ -57,10 +57,11 @@ struct Resumption {
         }
         let given = Self.absolutePaths(given), storedConfig = Self.absolutePaths(config(stored))
         let defaultConfig = Self.absolutePaths(config(defaults))
-        if given != defaultConfig && given != storedConfig {
-            // Name only what the user typed (differs from the defaults) that the run does not have.
-            let keys = Set(given.keys).union(storedConfig.keys)
-                .filter { given[$0] != storedConfig[$0] && given[$0] != defaultConfig[$0] }.sorted()
+        // An option left at its default, or repeating the run's value, is fine; anything else
+        // would silently not apply.
+        let keys = Set(given.keys).union(storedConfig.keys)
+            .filter { given[$0] != storedConfig[$0] && given[$0] != defaultConfig[$0] }.sorted()
+        if !keys.isEmpty {
             let differences = keys.map { "\($0) \(given[$0] ?? "unset") (run: \(storedConfig[$0] ?? "unset"))" }
             throw ExperimentError(description: "--resume continues a run with its own settings, but these options differ: "
                 + differences.joined(separator: ", ") + " — give --resume alone, or start a new run to change them")
