@@ -155,6 +155,9 @@ private func waitFor(_ file: URL, while process: Process) -> Bool {
 @Suite struct AtomicWriteTests {
     final class Flag: Sendable {
         let done = Atomic<Bool>(false)
+        /// The last version the reader saw whole, so the writer can wait for it.
+        let lastSeen = Atomic<Int>(-1)
+        let sawPartial = Atomic<Bool>(false)
     }
 
     /// A file of `size` bytes all equal to `version`'s low byte.
@@ -168,8 +171,10 @@ private func waitFor(_ file: URL, while process: Process) -> Bool {
             guard let data = try? Data(contentsOf: url) else { continue }
             if data.count == size, let first = data.first, data.allSatisfy({ $0 == first }) {
                 versions.insert(first)
+                flag.lastSeen.store(Int(first), ordering: .releasing)
             } else {
                 partial += 1
+                flag.sawPartial.store(true, ordering: .releasing)
             }
         }
         return (versions, partial)
@@ -178,18 +183,24 @@ private func waitFor(_ file: URL, while process: Process) -> Bool {
     @Test func aReaderNeverSeesAPartialFile() throws {
         let scratch = try TemporaryDirectory()
         let url = scratch.url.appendingPathComponent("big.bin")
-        let size = 4 << 20
+        let size = 2 << 20
         try writeAtomically(Self.contents(version: 0, size: size), to: url)
         let flag = Flag()
         let writer = Thread {
-            for version in 1...12 { try? writeAtomically(Self.contents(version: version, size: size), to: url) }
+            // Each rewrite starts only once the reader has seen the previous version, so the
+            // reader is reading while every rename happens, however the threads are scheduled.
+            for version in 1...8 {
+                let deadline = Date().addingTimeInterval(10)
+                while flag.lastSeen.load(ordering: .acquiring) < version - 1 && Date() < deadline { usleep(200) }
+                try? writeAtomically(Self.contents(version: version, size: size), to: url)
+            }
             flag.done.store(true, ordering: .releasing)
         }
         writer.start()
         let seen = Self.watch(url, size: size, until: flag)
         #expect(seen.partial == 0)
         #expect(seen.versions.count >= 2, "the reader saw only \(seen.versions.sorted()): it did not overlap the writer")
-        #expect(try Data(contentsOf: url) == Self.contents(version: 12, size: size))
+        #expect(try Data(contentsOf: url) == Self.contents(version: 8, size: size))
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path) == ["big.bin"], "temporary files left")
     }
 
@@ -207,7 +218,9 @@ private func waitFor(_ file: URL, while process: Process) -> Bool {
                 }() else { break }
                 try? handle.truncate(atOffset: 0)
                 try? handle.write(contentsOf: Self.contents(version: version, size: size / 2))
-                usleep(20_000)
+                // Half written: give the reader (however it is scheduled) up to 2 s to look.
+                let deadline = Date().addingTimeInterval(2)
+                while !flag.sawPartial.load(ordering: .acquiring) && Date() < deadline { usleep(1_000) }
                 try? handle.write(contentsOf: Self.contents(version: version, size: size / 2))
                 try? handle.close()
             }
