@@ -36,12 +36,49 @@ public protocol Classifier: AnyObject {
     func integerState() -> [(name: String, values: [Int64], shape: [Int])]
     /// Restores integer buffers by name; unknown names are ignored.
     func load(integerState: [(name: String, values: [Int64], shape: [Int])])
+
+    /// What training needs besides the weights to continue exactly where it stopped
+    /// (optimizer buffers and step counts, batches seen by a per-batch schedule); saved in
+    /// every checkpoint. Empty for plain SGD at a constant rate.
+    func trainingState() -> TrainingState
+    /// Restores a state made by ``trainingState()``; throws, changing nothing, if it does
+    /// not fit this model's optimizer.
+    func load(trainingState: TrainingState) throws
 }
 
 extension Classifier {
     /// No integer buffers (the manual backend has none).
     public func integerState() -> [(name: String, values: [Int64], shape: [Int])] { [] }
     public func load(integerState: [(name: String, values: [Int64], shape: [Int])]) {}
+
+    /// No optimizer state (plain SGD at a constant rate keeps none).
+    public func trainingState() -> TrainingState { TrainingState() }
+    public func load(trainingState: TrainingState) throws {
+        guard trainingState.tensors.isEmpty && trainingState.counters.isEmpty else {
+            throw CheckpointError(description: "the checkpoint holds optimizer state (\(trainingState.names.joined(separator: ", "))) "
+                + "but the \(backend) backend keeps none — resume with the executable that wrote the checkpoint")
+        }
+    }
+}
+
+/// A classifier's training state beyond its weights: named tensors (optimizer buffers) and
+/// named counters (steps, batches seen).
+///
+/// ```swift
+/// let state = model.trainingState()      // tensors ["state.0.momentum_buffer", …], counters ["batches_seen": 40]
+/// try resumed.load(trainingState: state)
+/// ```
+public struct TrainingState: Sendable {
+    public var tensors: [(name: String, array: NDArray<Float>)]
+    public var counters: [String: Int]
+
+    public init(tensors: [(name: String, array: NDArray<Float>)] = [], counters: [String: Int] = [:]) {
+        self.tensors = tensors
+        self.counters = counters
+    }
+
+    /// Every tensor and counter name, for messages.
+    public var names: [String] { tensors.map(\.name) + counters.keys.sorted() }
 }
 
 /// Counts correct predictions: the index of the largest logit against the label.

@@ -13,6 +13,8 @@ public struct TrainingOutcome {
     public var history: RunHistory
     /// The best-on-validation state; `nil` when the run diverged before any epoch finished.
     public var bestState: ClassifierState?
+    /// Whether `shouldStop` ended the run early (no test metrics then; a checkpoint was saved).
+    public var interrupted = false
 }
 
 /// A snapshot of a classifier: its parameters and buffers, and integer buffers such as
@@ -84,40 +86,81 @@ public struct Trainer {
     /// Trains `model` and returns `history` with the epochs, the best epoch, the test
     /// metrics of the best model (which `model` holds afterwards) and any divergence.
     public func fit(_ model: any Classifier, history: RunHistory) -> TrainingOutcome {
-        var history = history
-        var best: (epoch: Int, accuracy: Double, state: ClassifierState)?
-        for epoch in 1...epochs {
+        fit(model, history: history, saveCheckpoint: { _ in })
+    }
+
+    /// Trains `model` as ``fit(_:history:)`` does, with checkpoints and interrupts.
+    ///
+    /// With `checkpoint` (after ``TrainingCheckpoint/restore(into:for:)`` loaded it into
+    /// `model`) training continues from its position instead, with its history and best
+    /// model, and ends exactly as the uninterrupted run would have. `saveCheckpoint` gets a
+    /// checkpoint after every finished epoch (not after a diverged one: the last good one is
+    /// kept). `shouldStop` is polled after every step; when it says yes the run stops there,
+    /// hands over a checkpoint of that point (mid-epoch if need be) and returns the partial
+    /// history, `interrupted` set, without testing.
+    ///
+    /// ```swift
+    /// let outcome = try trainer.fit(model, history: history, shouldStop: { interrupted.load(ordering: .relaxed) },
+    ///                               saveCheckpoint: { try $0.write(to: run.file(TrainingCheckpoint.fileName)) })
+    /// ```
+    public func fit(_ model: any Classifier, history: RunHistory, resumingFrom checkpoint: TrainingCheckpoint? = nil,
+                    shouldStop: () -> Bool = { false },
+                    saveCheckpoint: (TrainingCheckpoint) throws -> Void) rethrows -> TrainingOutcome {
+        var history = checkpoint?.history ?? history
+        var best = checkpoint?.best
+        let firstEpoch = (checkpoint?.completedEpochs ?? 0) + 1
+        let loader = TrainingCheckpoint.LoaderSettings(seed: train.seed, batchSize: train.batchSize,
+                                                       trainCount: train.images.count, shuffle: train.shuffle, epochs: epochs)
+        if let checkpoint { precondition(checkpoint.loader == loader, "Trainer.fit: check the checkpoint with restore(into:for:) first") }
+        func snapshot(completed: Int, batches: Int, partial: TrainingCheckpoint.PartialEpoch) -> TrainingCheckpoint {
+            TrainingCheckpoint(completedEpochs: completed, batchesIntoEpoch: batches, partialEpoch: partial, history: history,
+                               model: ClassifierState(of: model), training: model.trainingState(), best: best,
+                               loader: loader, arguments: checkpoint?.arguments ?? [])
+        }
+        var interrupted = false
+        for epoch in firstEpoch..<(epochs + 1) {
+            let resumed = epoch == firstEpoch && (checkpoint?.batchesIntoEpoch ?? 0) > 0 ? checkpoint : nil
+            var partial = resumed?.partialEpoch ?? TrainingCheckpoint.PartialEpoch()
             let start = DispatchTime.now().uptimeNanoseconds
+            func elapsed() -> Double { partial.seconds + Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
             model.beginEpoch(epoch)
             progress?.beginEpoch(epoch, of: epochs, batchCount: train.batchCount)
-            var lossSum = 0.0, correct = 0, samples = 0
-            var learningRate = model.learningRate
+            if resumed == nil { partial.learningRate = model.learningRate }
             var failure: String?
-            for (index, batch) in train.batches(epoch: epoch - 1).enumerated() {
+            for (index, batch) in train.batches(epoch: epoch - 1).enumerated().dropFirst(resumed?.batchesIntoEpoch ?? 0) {
                 let step = model.trainStep(batch.features, labels: batch.labels)
-                if index == 0 { learningRate = model.learningRate }   // a per-batch schedule sets it in the step
+                if index == 0 { partial.learningRate = model.learningRate }   // a per-batch schedule sets it in the step
                 guard step.loss.isFinite else {
                     failure = "training loss became \(compactNumber(step.loss)) at epoch \(epoch), batch \(index + 1)"
                         + " (learning rate \(compactNumber(model.learningRate)))"
-                    lossSum = step.loss
+                    partial.lossSum = step.loss
                     break
                 }
-                lossSum += step.loss * Double(batch.count)
-                correct += step.correct
-                samples += batch.count
+                partial.lossSum += step.loss * Double(batch.count)
+                partial.correct += step.correct
+                partial.samples += batch.count
                 progress?.batchFinished(loss: step.loss, samples: batch.count)
+                // The last step of an epoch is followed by validation and the epoch's own checkpoint.
+                if index + 1 < train.batchCount && shouldStop() {
+                    var position = partial
+                    position.seconds = elapsed()
+                    try saveCheckpoint(snapshot(completed: epoch - 1, batches: index + 1, partial: position))
+                    interrupted = true
+                    break
+                }
             }
-            let trainLoss = failure == nil ? lossSum / Double(samples) : lossSum
-            let trainAccuracy = samples > 0 ? Double(correct) / Double(samples) : .nan
+            if interrupted { break }
+            let trainLoss = failure == nil ? partial.lossSum / Double(partial.samples) : partial.lossSum
+            let trainAccuracy = partial.samples > 0 ? Double(partial.correct) / Double(partial.samples) : .nan
             let evaluation = failure == nil ? evaluate(model, on: validation) : nil
             if let evaluation, !evaluation.loss.isFinite {
                 failure = "validation loss became \(compactNumber(evaluation.loss)) after epoch \(epoch)"
-                    + " (learning rate \(compactNumber(learningRate)))"
+                    + " (learning rate \(compactNumber(partial.learningRate)))"
             }
             let record = EpochRecord(
                 epoch: epoch, trainLoss: trainLoss, trainAccuracy: trainAccuracy,
                 valLoss: evaluation?.loss ?? .nan, valAccuracy: evaluation?.accuracy ?? .nan,
-                learningRate: learningRate, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                learningRate: partial.learningRate, seconds: elapsed())
             history.epochs.append(record)
             progress?.endEpoch(record)
             if let failure {
@@ -129,10 +172,18 @@ public struct Trainer {
             // Strictly better only: on a tie the earlier (less trained) model is kept.
             if best == nil || record.valAccuracy > best!.accuracy {
                 best = (epoch, record.valAccuracy, ClassifierState(of: model))
+                history.bestEpoch = epoch
+            }
+            try saveCheckpoint(snapshot(completed: epoch, batches: 0, partial: .init()))
+            if epoch < epochs && shouldStop() {
+                interrupted = true
+                break
             }
         }
-        guard let best else { return TrainingOutcome(history: history, bestState: nil) }
-        history.bestEpoch = best.epoch
+        history.bestEpoch = best?.epoch
+        guard let best, !interrupted else {
+            return TrainingOutcome(history: history, bestState: best?.state, interrupted: interrupted)
+        }
         do {
             try model.load(stateDict: best.state.parameters)
             model.load(integerState: best.state.integers)

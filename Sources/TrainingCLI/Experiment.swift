@@ -102,13 +102,34 @@ struct Experiment {
 
     /// Trains `model`, writes the run's reports and its best model into `run`, prints the
     /// test results, and returns the history. The caller discards `run` if this throws.
+    ///
+    /// After every epoch it writes `checkpoint.safetensors` (recording `arguments`, the
+    /// command line that rebuilds this run) and refreshes the reports; with `checkpoint` it
+    /// continues that run. When `shouldStop` turns true it finishes the step, writes a
+    /// checkpoint, the partial reports and the best model so far, and throws ``RunInterrupted``.
     func train(_ model: some Classifier, in run: RunDirectory, config: [String: String],
-               progress: ProgressReporter?) throws -> RunHistory {
-        let outcome = trainer(progress: progress).fit(model, history: history(backend: model.backend, config: config))
+               progress: ProgressReporter?, resumingFrom checkpoint: TrainingCheckpoint? = nil,
+               arguments: [String] = [], shouldStop: () -> Bool = { false }) throws -> RunHistory {
+        let trainer = trainer(progress: progress)
+        if let checkpoint {
+            try checkpoint.restore(into: model, for: trainer)
+            say("resuming after epoch \(checkpoint.completedEpochs)"
+                + (checkpoint.batchesIntoEpoch > 0 ? ", batch \(checkpoint.batchesIntoEpoch) of epoch \(checkpoint.completedEpochs + 1)" : ""))
+        }
+        let outcome = try trainer.fit(model, history: history(backend: model.backend, config: config),
+                                      resumingFrom: checkpoint, shouldStop: shouldStop) { snapshot in
+            var snapshot = snapshot
+            snapshot.arguments = arguments
+            try snapshot.write(to: run.file(TrainingCheckpoint.fileName))
+            try run.writeReport(snapshot.history)
+        }
         try run.writeReport(outcome.history)
         if let state = outcome.bestState {
             try Safetensors.write(state.parameters.map { (name: $0.0, array: $0.1) }, to: run.file("model.safetensors"),
                                   metadata: ["format": "pt"], integerTensors: state.integers)
+        }
+        if outcome.interrupted {
+            throw RunInterrupted(run: run, epochsDone: outcome.history.epochs.count, bestEpoch: outcome.history.bestEpoch)
         }
         report(outcome.history, run: run)
         return outcome.history
@@ -125,7 +146,8 @@ struct Experiment {
         say("best epoch \(best.epoch): validation accuracy \(String(format: "%.4f", best.valAccuracy))")
         say("test (best model): loss \(String(format: "%.4f", test.loss)), accuracy \(String(format: "%.4f", test.accuracy))")
         say(test.report.table())
-        let files = ["history.json", "loss.svg", "accuracy.svg", "confusion_matrix.svg", "test_report.txt", "model.safetensors"]
+        let files = ["history.json", "loss.svg", "accuracy.svg", "confusion_matrix.svg", "test_report.txt", "model.safetensors",
+                     TrainingCheckpoint.fileName]
         say("wrote \(files.joined(separator: ", ")) to \(run.url.path)")
     }
 }
@@ -134,9 +156,31 @@ extension RunDirectory {
     /// Runs `body` with this directory, removing the directory if `body` throws, so a failed
     /// run leaves no partial files.
     func keepingOnlyIfSuccessful<T>(_ body: (RunDirectory) throws -> T) throws -> T {
-        do { return try body(self) } catch {
+        do { return try body(self) } catch let interrupted as RunInterrupted {
+            throw interrupted   // its checkpoint and reports are the point: keep them
+        } catch {
             discard()
             throw error
         }
     }
+}
+
+/// A run stopped by Ctrl-C after writing its checkpoint, partial reports and best model so far.
+struct RunInterrupted: Error {
+    let run: RunDirectory
+    let epochsDone: Int
+    let bestEpoch: Int?
+
+    /// What was kept and the command that continues the run.
+    func lines(command: String) -> [String] {
+        ["interrupted: wrote checkpoint.safetensors, history.json and figures after \(epochsDone) finished epoch(s)"
+            + (bestEpoch.map { ", model.safetensors of the best epoch (\($0))" } ?? "") + " to \(run.url.path)",
+         "resume with: \(command) --resume \(shellQuoted(run.url.path))"]
+    }
+}
+
+/// `text` quoted for a POSIX shell when it needs to be.
+func shellQuoted(_ text: String) -> String {
+    let plain = text.allSatisfy { $0.isLetter || $0.isNumber || "/._-+=:,@".contains($0) }
+    return plain && !text.isEmpty ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }

@@ -19,19 +19,38 @@ public struct TrainManual: ParsableCommand {
 
     @OptionGroup public var options: ExperimentOptions
 
+    @Option(help: ArgumentHelp("Continue the run in this directory from its last checkpoint, with its own options.",
+                               valueName: "run-dir"))
+    public var resume: String?
+
     public init() {}
 
     public func run() throws {
+        Interrupts.install()
+        let resumption = try resume.map { try Resumption(directory: $0, backend: "manual") }
+        var command = self
+        if let resumption {
+            command = try resumption.command(Self.self, given: options.config, output: options.output) { $0.options.config }
+            command.options.json = options.json
+        }
+        try command.train(resuming: resumption)
+    }
+
+    private func train(resuming resumption: Resumption?) throws {
         let experiment = try Experiment(options)
         let model = ManualClassifier(inputs: experiment.inputs, hidden: options.hiddenWidths,
                                      classes: experiment.classes, learningRate: options.learningRate,
                                      seed: options.seed)
-        try experiment.loadInitialWeights(into: model)
-        let run = try RunDirectory(path: options.output, backend: "manual")
-        let history = try run.keepingOnlyIfSuccessful { run in
-            experiment.header(title: "train-manual: hand-written backprop (ArrayKit)", model: model,
-                              layers: "ReLU", method: "softmax cross-entropy, SGD", run: run).forEach(experiment.say)
-            return try experiment.train(model, in: run, config: options.config, progress: ProgressReporter())
+        if resumption == nil { try experiment.loadInitialWeights(into: model) }
+        let run = try resumption?.run ?? RunDirectory(path: options.output, backend: "manual")
+        let history = try interruptible(command: "train-manual") {
+            try run.keepingOnlyIfSuccessful { run in
+                experiment.header(title: "train-manual: hand-written backprop (ArrayKit)", model: model,
+                                  layers: "ReLU", method: "softmax cross-entropy, SGD", run: run).forEach(experiment.say)
+                return try experiment.train(model, in: run, config: options.config, progress: ProgressReporter(),
+                                            resumingFrom: resumption?.checkpoint, arguments: options.arguments,
+                                            shouldStop: Interrupts.isRequested)
+            }
         }
         if options.json { print(try RunSummary(history, outputDirectory: run.url).jsonLine()) }
     }
@@ -57,27 +76,58 @@ public struct TrainAutoGrad: ParsableCommand {
     @OptionGroup public var options: ExperimentOptions
     @OptionGroup public var autograd: AutoGradOptions
 
+    @Option(help: ArgumentHelp("Continue the run in this directory from its last checkpoint, with its own options.",
+                               valueName: "run-dir"))
+    public var resume: String?
+
     public init() {}
 
+    var config: [String: String] { options.config.merging(autograd.config) { _, new in new } }
+
     public func run() throws {
+        Interrupts.install()
+        let resumption = try resume.map { try Resumption(directory: $0, backend: "autograd") }
+        var command = self
+        if let resumption {
+            command = try resumption.command(Self.self, given: config, output: options.output) { $0.config }
+            command.options.json = options.json
+        }
+        try command.train(resuming: resumption)
+    }
+
+    private func train(resuming resumption: Resumption?) throws {
         let experiment = try Experiment(options)
         let model = AutoGradClassifier(
             inputs: experiment.inputs, hidden: options.hiddenWidths, classes: experiment.classes,
             batchNorm: autograd.batchNorm, optimizer: autograd.optimizer, learningRate: options.learningRate,
             momentum: autograd.momentum, weightDecay: autograd.weightDecay, schedule: autograd.schedule,
             epochs: options.epochs, stepsPerEpoch: experiment.stepsPerEpoch, seed: options.seed)
-        try experiment.loadInitialWeights(into: model)
-        let config = options.config.merging(autograd.config) { _, new in new }
+        if resumption == nil { try experiment.loadInitialWeights(into: model) }
         var method = "cross-entropy, \(autograd.optimizer == .sgd ? "SGD" : "Adam")"
         if autograd.momentum != 0 { method += " momentum \(compactText(autograd.momentum))" }
         if autograd.weightDecay != 0 { method += " weight decay \(compactText(autograd.weightDecay))" }
         if autograd.schedule != .constant { method += ", \(autograd.schedule.rawValue) schedule" }
-        let run = try RunDirectory(path: options.output, backend: "autograd")
-        let history = try run.keepingOnlyIfSuccessful { run in
-            experiment.header(title: "train-autograd: automatic differentiation (AutoGrad)", model: model,
-                              layers: autograd.batchNorm ? "BatchNorm1d, ReLU" : "ReLU", method: method, run: run).forEach(experiment.say)
-            return try experiment.train(model, in: run, config: config, progress: ProgressReporter())
+        let run = try resumption?.run ?? RunDirectory(path: options.output, backend: "autograd")
+        let history = try interruptible(command: "train-autograd") {
+            try run.keepingOnlyIfSuccessful { run in
+                experiment.header(title: "train-autograd: automatic differentiation (AutoGrad)", model: model,
+                                  layers: autograd.batchNorm ? "BatchNorm1d, ReLU" : "ReLU", method: method, run: run)
+                    .forEach(experiment.say)
+                return try experiment.train(model, in: run, config: config, progress: ProgressReporter(),
+                                            resumingFrom: resumption?.checkpoint,
+                                            arguments: options.arguments + autograd.arguments,
+                                            shouldStop: Interrupts.isRequested)
+            }
         }
         if options.json { print(try RunSummary(history, outputDirectory: run.url).jsonLine()) }
+    }
+}
+
+/// Runs `body`; a ``RunInterrupted`` becomes the resume hint on standard output and exit
+/// status 130, as for a process killed by SIGINT.
+func interruptible<T>(command: String, _ body: () throws -> T) throws -> T {
+    do { return try body() } catch let interrupted as RunInterrupted {
+        interrupted.lines(command: command).forEach { print($0) }
+        throw ExitCode(Interrupts.exitStatus)
     }
 }

@@ -158,7 +158,7 @@ private func exists(_ url: URL) -> Bool { FileManager.default.fileExists(atPath:
         let first = scratch.url.appendingPathComponent("manual")
         #expect(run(TrainManual.self, fixtureArguments(epochs: 2) + ["--output", first.path]).status == 0)
         let written = Set(try FileManager.default.contentsOfDirectory(atPath: first.path))
-        #expect(written == ["history.json", "loss.svg", "accuracy.svg", "confusion_matrix.svg", "test_report.txt", "model.safetensors"])
+        #expect(written == ["history.json", "loss.svg", "accuracy.svg", "confusion_matrix.svg", "test_report.txt", "model.safetensors", "checkpoint.safetensors"])
         let history = try RunHistory.read(from: first.appendingPathComponent("history.json"))
         #expect(history.backend == "manual" && history.epochs.count == 2 && history.config["hidden_dims"] == "16")
         #expect(history.blas == BLAS.summary && history.dataset.trainCount == 400 && history.test != nil)

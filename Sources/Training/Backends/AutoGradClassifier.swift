@@ -116,6 +116,24 @@ public final class AutoGradClassifier: Classifier {
         }
     }
 
+    /// The optimizer's buffers (`state.<i>.momentum_buffer`, `state.<i>.exp_avg`, …) and the
+    /// batches seen (the position of a per-batch schedule). The learning rate is left out:
+    /// the schedule sets it before every epoch or step, in `Double`, while the optimizer's
+    /// state dict would round it to `Float`.
+    public func trainingState() -> TrainingState {
+        let tensors = optimizer.stateDict().filter { $0.key != "param_groups.0.lr" }.sorted { $0.key < $1.key }
+        return TrainingState(tensors: tensors.map { (name: $0.key, array: $0.value) }, counters: ["batches_seen": batchesSeen])
+    }
+
+    public func load(trainingState: TrainingState) throws {
+        guard let seen = trainingState.counters["batches_seen"], seen >= 0, trainingState.counters.count == 1 else {
+            throw CheckpointError(description: "the checkpoint's training state has counters \(trainingState.counters.keys.sorted()), "
+                + "expected only batches_seen — it was not written by train-autograd")
+        }
+        try optimizer.load(stateDict: Dictionary(trainingState.tensors.map { ($0.name, $0.array) }, uniquingKeysWith: { _, last in last }))
+        batchesSeen = seen
+    }
+
     public func load(integerState: [(name: String, values: [Int64], shape: [Int])]) {
         let values = Dictionary(integerState.map { ($0.name, $0.values) }, uniquingKeysWith: { _, last in last })
         for (index, layer) in model.layers.enumerated() {
