@@ -86,7 +86,7 @@ public struct LearningRateSweep: Sendable {
     /// no epoch finished), so they show without joining the curve.
     public func bestValidationChart() -> LineChart {
         let kept = runs.filter { !$0.isDiverged }
-        var chart = LineChart(title: "Best validation accuracy by learning rate (\(backend), \(dataset))",
+        var chart = LineChart(title: "Best validation accuracy (\(backend), \(dataset))",
                               xLabel: "learning rate", yLabel: "best validation accuracy", xScale: .log10,
                               yRange: 0...1)
         chart.add(LineSeries("trained", x: kept.map(\.learningRate), y: kept.map { $0.bestValidationAccuracy ?? .nan },
