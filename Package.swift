@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "train-manual", targets: ["train-manual"]),
         .executable(name: "train-autograd", targets: ["train-autograd"]),
         .executable(name: "compare-backends", targets: ["compare-backends"]),
+        .executable(name: "lr-sweep", targets: ["lr-sweep"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
@@ -40,6 +41,7 @@ let package = Package(
         .executableTarget(name: "train-manual", dependencies: ["TrainingCLI"]),
         .executableTarget(name: "train-autograd", dependencies: ["TrainingCLI"]),
         .executableTarget(name: "compare-backends", dependencies: ["TrainingCLI"]),
+        .executableTarget(name: "lr-sweep", dependencies: ["TrainingCLI"]),
         .testTarget(name: "ArrayKitTests", dependencies: ["ArrayKit"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AutoGradTests", dependencies: ["AutoGrad", "ArrayKit"]),
         // The numerical checks of every formula in Docs/ (derivations, Question 5).

@@ -50,7 +50,12 @@ public final class AutoGradClassifier: Classifier {
     var batchesSeen = 0
 
     public var backend: String { "autograd" }
-    public var learningRate: Double { optimizer.learningRate }
+    /// The optimizer's rate; settable so a range test can raise it batch by batch (with the
+    /// constant schedule, which sets it only in `beginEpoch`).
+    public var learningRate: Double {
+        get { optimizer.learningRate }
+        set { optimizer.learningRate = newValue }
+    }
 
     public init(inputs: Int, hidden: [Int], classes: Int, activation: Activation = .relu,
                 batchNorm: Bool = false, optimizer choice: OptimizerChoice = .sgd,

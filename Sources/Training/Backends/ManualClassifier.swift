@@ -10,7 +10,8 @@ import ArrayKit
 public final class ManualClassifier: Classifier {
     public let model: ArrayKit.MLP<Float>
     let loss = SoftmaxCrossEntropy<Float>()
-    public let learningRate: Double
+    /// Settable so a range test can raise it batch by batch.
+    public var learningRate: Double
 
     public var backend: String { "manual" }
 

@@ -1,0 +1,203 @@
+import ArrayKit
+import Foundation
+
+/// One learning rate of a sweep: its run's history and whether the run counts as diverged.
+///
+/// A run is diverged when the trainer stopped it on a non-finite loss, or when its training
+/// loss ended above both its first epoch's and `ln(classes)` — worse than guessing every
+/// class with equal probability, and getting worse. Such a rate is reported, drawn, and
+/// never chosen as the best.
+///
+/// ```swift
+/// let run = SweepRun(learningRate: 100, history: history, classCount: 10)
+/// run.isDiverged          // true
+/// run.divergenceReason    // "training loss became NaN at epoch 1, batch 3 (learning rate 100)"
+/// ```
+public struct SweepRun: Sendable {
+    public var learningRate: Double
+    public var history: RunHistory
+    public var divergenceReason: String?
+
+    public init(learningRate: Double, history: RunHistory, classCount: Int) {
+        self.learningRate = learningRate
+        self.history = history
+        divergenceReason = Self.divergence(of: history, classCount: classCount)
+        bestValidationAccuracy = history.bestValidationAccuracy.flatMap { $0.isFinite ? $0 : nil }
+        testAccuracy = history.test?.accuracy
+    }
+
+    public var isDiverged: Bool { divergenceReason != nil }
+    /// The validation accuracy of the kept epoch, when finite.
+    public let bestValidationAccuracy: Double?
+    /// The test accuracy of the kept model. (Stored: computing it through `history.test?`
+    /// inside a borrow crashes the Swift 6.3 optimizer in callers.)
+    public let testAccuracy: Double?
+
+    /// Why `history` counts as diverged, or `nil` if it does not.
+    static func divergence(of history: RunHistory, classCount: Int) -> String? {
+        if history.diverged { return history.divergenceReason ?? "a loss was not finite" }
+        let uniformGuess = log(Double(Swift.max(classCount, 2)))
+        guard let first = history.epochs.first, let last = history.epochs.last, last.epoch > first.epoch,
+              last.trainLoss > uniformGuess && last.trainLoss > first.trainLoss else { return nil }
+        return "training loss rose from \(compactNumber(first.trainLoss, significantDigits: 4)) (epoch \(first.epoch)) to "
+            + "\(compactNumber(last.trainLoss, significantDigits: 4)) (epoch \(last.epoch)), above ln(\(classCount)) = "
+            + "\(compactNumber(uniformGuess, significantDigits: 4)) of a uniform guess"
+    }
+
+    /// `lr = 0.001`, for legends.
+    public var label: String { "lr = \(compactNumber(learningRate))" }
+}
+
+/// The runs of a learning-rate sweep, ordered by rate, with the best rate (highest best
+/// validation accuracy among the runs that did not diverge) and the sweep's figures and files.
+///
+/// ```swift
+/// let sweep = LearningRateSweep(backend: "manual", dataset: "fashion-mnist", config: config, runs: runs)
+/// sweep.best?.learningRate                                   // 0.1
+/// try sweep.bestValidationChart().write(to: dir.appendingPathComponent("best_val_vs_lr.svg"))
+/// try sweep.lossCurves().write(to: dir.appendingPathComponent("loss_curves.svg"))
+/// try sweep.write(to: dir.appendingPathComponent("sweep.json"))
+/// ```
+public struct LearningRateSweep: Sendable {
+    public var backend: String
+    public var dataset: String
+    /// The shared settings of every run (flag-like, as in `history.json`), without `lr`.
+    public var config: [String: String]
+    public var runs: [SweepRun]
+
+    public init(backend: String, dataset: String, config: [String: String], runs: [SweepRun]) {
+        self.backend = backend
+        self.dataset = dataset
+        self.config = config
+        self.runs = runs.sorted { $0.learningRate < $1.learningRate }
+    }
+
+    /// The run with the highest best validation accuracy among those that did not diverge;
+    /// on a tie, the smaller rate. `nil` when every run diverged.
+    public var best: SweepRun? {
+        runs.filter { !$0.isDiverged && $0.bestValidationAccuracy != nil }
+            .max { $0.bestValidationAccuracy! < $1.bestValidationAccuracy! }
+    }
+
+    public var divergedRates: [Double] { runs.filter(\.isDiverged).map(\.learningRate) }
+
+    /// Best validation accuracy against the rate on a log axis. Diverged rates are a
+    /// separate series of crosses-free dots at their best accuracy before diverging (0 when
+    /// no epoch finished), so they show without joining the curve.
+    public func bestValidationChart() -> LineChart {
+        let kept = runs.filter { !$0.isDiverged }
+        var chart = LineChart(title: "Best validation accuracy (\(backend), \(dataset))",
+                              xLabel: "learning rate", yLabel: "best validation accuracy", xScale: .log10,
+                              yRange: 0...1)
+        chart.add(LineSeries("trained", x: kept.map(\.learningRate), y: kept.map { $0.bestValidationAccuracy ?? .nan },
+                             markers: true, color: SVG.palette[0]))
+        let diverged = runs.filter(\.isDiverged)
+        if !diverged.isEmpty {
+            chart.add(LineSeries("diverged (0 = no epoch finished)", x: diverged.map(\.learningRate),
+                                 y: diverged.map { $0.bestValidationAccuracy ?? 0 }, markers: true, dashed: true,
+                                 color: "#d62728"))
+        }
+        if let best {
+            chart.add(LineSeries("best: \(best.label)", x: [best.learningRate], y: [best.bestValidationAccuracy!],
+                                 markers: true, color: "#2ca02c"))
+        }
+        return chart
+    }
+
+    /// Training and validation loss per epoch, one curve per rate (log y); diverged runs are
+    /// dashed, end in a cross where their loss stopped being finite and say so in the legend.
+    public func lossCurves() -> Figure {
+        func chart(_ metric: EpochMetric, _ title: String) -> LineChart {
+            var chart = LineChart(title: title, xLabel: "epoch", yLabel: metric.axisLabel, yScale: .log10)
+            for run in runs {
+                var series = run.history.series(metric, name: run.label, marksDivergence: false)
+                series.isDiverged = run.isDiverged
+                chart.add(series)
+            }
+            return chart
+        }
+        return Figure([chart(.trainLoss, "Training loss by learning rate (\(backend), \(dataset))"),
+                       chart(.valLoss, "Validation loss by learning rate")], columns: 2)
+    }
+
+    /// `sweep.json`: the settings, the best rate, and per rate its outcome and epochs.
+    public func jsonData() throws -> Data { try ReportJSON.prettyEncoder().encode(self) }
+
+    /// Writes `jsonData()` to `url`, complete or not at all.
+    public func write(to url: URL) throws { try writeAtomically(jsonData() + Data("\n".utf8), to: url) }
+
+    /// The one line `lr-sweep --json` prints: the best rate and, per rate, its outcome
+    /// without the epochs.
+    public func summaryLine(outputDirectory: URL?) throws -> String {
+        String(decoding: try ReportJSON.lineEncoder().encode(Summary(sweep: self, outputDirectory: outputDirectory?.path)),
+               as: UTF8.self)
+    }
+}
+
+extension LearningRateSweep: Encodable {
+    private enum CodingKeys: String, CodingKey {
+        case backend, dataset, config, runs, bestLearningRate = "best_learning_rate",
+             bestValidationAccuracy = "best_val_accuracy", bestTestAccuracy = "best_test_accuracy",
+             divergedLearningRates = "diverged_learning_rates"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(backend, forKey: .backend)
+        try c.encode(dataset, forKey: .dataset)
+        try c.encode(config, forKey: .config)
+        try c.encode(runs.map { RunEntry(run: $0, withEpochs: true) }, forKey: .runs)
+        try c.encodeFinite(best?.learningRate, forKey: .bestLearningRate)
+        try c.encodeFinite(best?.bestValidationAccuracy, forKey: .bestValidationAccuracy)
+        try c.encodeFinite(best?.testAccuracy, forKey: .bestTestAccuracy)
+        try c.encode(divergedRates, forKey: .divergedLearningRates)
+    }
+
+    /// One rate in `sweep.json` (with its epochs) or in the summary line (without).
+    struct RunEntry: Encodable {
+        let run: SweepRun
+        let withEpochs: Bool
+
+        private enum CodingKeys: String, CodingKey {
+            case lr, diverged, reason, bestValidationAccuracy = "best_val_accuracy", bestEpoch = "best_epoch",
+                 testAccuracy = "test_accuracy", testLoss = "test_loss", epochs
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(run.learningRate, forKey: .lr)
+            try c.encode(run.isDiverged, forKey: .diverged)
+            if let reason = run.divergenceReason { try c.encode(reason, forKey: .reason) } else { try c.encodeNil(forKey: .reason) }
+            try c.encodeFinite(run.bestValidationAccuracy, forKey: .bestValidationAccuracy)
+            if let epoch = run.history.bestEpoch { try c.encode(epoch, forKey: .bestEpoch) } else { try c.encodeNil(forKey: .bestEpoch) }
+            try c.encodeFinite(run.testAccuracy, forKey: .testAccuracy)
+            try c.encodeFinite(run.history.test?.loss, forKey: .testLoss)
+            if withEpochs { try c.encode(run.history.epochs, forKey: .epochs) }
+        }
+    }
+
+    struct Summary: Encodable {
+        let sweep: LearningRateSweep
+        let outputDirectory: String?
+
+        private enum CodingKeys: String, CodingKey {
+            case backend, dataset, runs, bestLearningRate = "best_learning_rate",
+                 bestValidationAccuracy = "best_val_accuracy", bestTestAccuracy = "best_test_accuracy",
+                 divergedLearningRates = "diverged_learning_rates", outputDirectory = "output_directory"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            let best = sweep.best
+            try c.encode(sweep.backend, forKey: .backend)
+            try c.encode(sweep.dataset, forKey: .dataset)
+            try c.encode(sweep.runs.map { RunEntry(run: $0, withEpochs: false) }, forKey: .runs)
+            try c.encodeFinite(best?.learningRate, forKey: .bestLearningRate)
+            try c.encodeFinite(best?.bestValidationAccuracy, forKey: .bestValidationAccuracy)
+            try c.encodeFinite(best?.testAccuracy, forKey: .bestTestAccuracy)
+            try c.encode(sweep.divergedRates, forKey: .divergedLearningRates)
+            if let outputDirectory { try c.encode(outputDirectory, forKey: .outputDirectory) }
+            else { try c.encodeNil(forKey: .outputDirectory) }
+        }
+    }
+}

@@ -1,0 +1,316 @@
+import ArgumentParser
+import ArrayKit
+import Dispatch
+import Foundation
+import Training
+
+/// Which implementation `lr-sweep` trains.
+public enum SweepBackend: String, CaseIterable, Sendable, ExpressibleByArgument {
+    case manual, autograd
+}
+
+/// `lr-sweep`: trains the default configuration once per learning rate (Question 4.b iii–iv),
+/// reports the runs that diverged, keeps them out of "best", and writes
+/// `best_val_vs_lr.svg`, `loss_curves.svg` and `sweep.json`. With `--range-test` it runs
+/// Smith's learning-rate range test instead; with `--plot-schedules DIR` it only draws
+/// `train-autograd`'s schedules.
+///
+/// ```sh
+/// swift run -c release lr-sweep --json                        # 1e-6, 1e-5, …, 100
+/// swift run -c release lr-sweep --lrs 0.01 0.1 1 --jobs 2 --backend autograd
+/// swift run -c release lr-sweep --range-test --output runs/range
+/// swift run -c release lr-sweep --plot-schedules Docs/figures/schedules
+/// ```
+public struct LRSweep: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "lr-sweep",
+        abstract: "Train the MLP once per learning rate and compare the runs (Question 4.b).",
+        discussion: """
+            Writes best_val_vs_lr.svg (best validation accuracy against the rate, log axis), loss_curves.svg \
+            (training and validation loss per epoch, one curve per rate; diverged runs dashed and marked) and \
+            sweep.json (per rate: lr, diverged, reason, best_val_accuracy, test_accuracy, epochs) into the \
+            output directory. --lr is not used: --lrs gives the rates. With --jobs N > 1, OpenBLAS runs one \
+            thread per product, so N runs share the cores instead of fighting over them.
+            """)
+
+    /// 1e-6, 1e-5, …, 100: the assignment's nine rates at equal logarithmic steps (written as
+    /// decimal literals so that each is the exact double of its name).
+    public static let defaultLearningRates = (-6...2).map { Double("1e\($0)")! }
+
+    @OptionGroup public var options: ExperimentOptions
+
+    @Option(name: .customLong("lrs"), parsing: .upToNextOption,
+            help: ArgumentHelp("The learning rates to train (default: 1e-6 1e-5 … 100).", valueName: "rate"))
+    public var learningRates: [Double] = LRSweep.defaultLearningRates
+
+    @Option(help: "manual (ArrayKit) or autograd (AutoGrad, plain SGD at a constant rate).")
+    public var backend: SweepBackend = .manual
+
+    @Option(help: "Rates trained at the same time, each on its own thread.")
+    public var jobs: Int = 1
+
+    @Flag(help: "Instead of the sweep, one epoch with the rate rising exponentially per batch from the smallest to the largest of --lrs (Smith 2017); writes range_test.svg and range_test.json.")
+    public var rangeTest = false
+
+    @Option(help: ArgumentHelp("Only draw train-autograd's learning-rate schedules (--lr as the peak, --epochs long) into <dir>/lr_schedules.svg; trains nothing.",
+                               valueName: "dir"))
+    public var plotSchedules: String?
+
+    public init() {}
+
+    public mutating func validate() throws {
+        guard !learningRates.isEmpty else {
+            throw ValidationError("--lrs: no rate given; e.g. --lrs 0.01 0.1 1")
+        }
+        if let bad = learningRates.first(where: { !($0.isFinite && $0 > 0) }) {
+            throw ValidationError("--lrs: \(bad) is not a usable learning rate; give positive finite numbers, e.g. --lrs 0.01 0.1 1")
+        }
+        guard jobs >= 1 else {
+            throw ValidationError("--jobs: \(jobs) is not a number of parallel runs; give a positive integer, e.g. --jobs 2")
+        }
+        if rangeTest && Set(learningRates).count < 2 {
+            throw ValidationError("--range-test sweeps from the smallest to the largest of --lrs, so it needs two different rates, e.g. --lrs 1e-6 100")
+        }
+        if let plotSchedules, plotSchedules.isEmpty {
+            throw ValidationError("--plot-schedules: the path is empty; give a directory, e.g. --plot-schedules Docs/figures")
+        }
+    }
+
+    public func run() throws {
+        if let directory = plotSchedules {
+            let run = try RunDirectory(path: directory, backend: "schedules")
+            let stepsPerEpoch = Swift.max(1, (Self.catalogueTrainingCount - options.validationSize) / options.batchSize)
+            try Self.scheduleChart(learningRate: options.learningRate, epochs: options.epochs, stepsPerEpoch: stepsPerEpoch)
+                .write(to: run.file("lr_schedules.svg"))
+            print("wrote lr_schedules.svg to \(run.url.path)")
+            return
+        }
+        let experiment = try Experiment(options)
+        // Fail on a bad --init-from before any directory exists.
+        try experiment.loadInitialWeights(into: makeModel(learningRate: learningRates[0], experiment).model)
+        let root = try RunDirectory(path: options.output, backend: "lr-sweep")
+        if rangeTest {
+            try root.keepingOnlyIfSuccessful { try runRangeTest(experiment, in: $0) }
+            return
+        }
+        let sweep = try root.keepingOnlyIfSuccessful { try runSweep(experiment, in: $0) }
+        if options.json { print(try sweep.summaryLine(outputDirectory: root.url)) }
+        if sweep.best == nil { throw ExitCode.failure }
+    }
+
+    // MARK: - The sweep
+
+    private func runSweep(_ experiment: Experiment, in root: RunDirectory) throws -> LearningRateSweep {
+        let rates = learningRates
+        let parallel = Swift.min(jobs, rates.count)
+        let previousThreads = BLAS.threads
+        // Several runs each asking OpenBLAS for every core would oversubscribe the machine.
+        if parallel > 1 { BLAS.threads = 1 }
+        defer { BLAS.threads = previousThreads }
+        experiment.say("lr-sweep: \(backend.rawValue) backend, \(rates.count) learning rates, \(parallel) at a time")
+        experiment.say(BLAS.summary)
+        experiment.say("rates: \(rates.map { compactNumber($0) }.joined(separator: ", "))")
+        experiment.say("model: \(([experiment.inputs] + options.hiddenWidths + [experiment.classes]).map(String.init).joined(separator: " → ")), "
+                       + "batch \(options.batchSize), \(options.epochs) epochs, seed \(options.seed)")
+        experiment.say("output: \(root.url.path)")
+
+        let slots = SweepSlots(count: rates.count)
+        let report: @Sendable (SweepRun) -> String = { run in
+            run.isDiverged
+                ? "lr \(compactNumber(run.learningRate)): DIVERGED — \(run.divergenceReason!)"
+                : "lr \(compactNumber(run.learningRate)): best validation accuracy "
+                    + String(format: "%.4f", run.bestValidationAccuracy ?? .nan)
+                    + " (epoch \(run.history.bestEpoch ?? 0)), test accuracy " + String(format: "%.4f", run.testAccuracy ?? .nan)
+        }
+        if parallel == 1 {
+            for (index, rate) in rates.enumerated() {
+                experiment.say("\n— lr \(compactNumber(rate)) —")
+                let run = try train(learningRate: rate, experiment, progress: ProgressReporter())
+                slots.store(run, at: index)
+                experiment.say(report(run))
+            }
+        } else {
+            // Each job claims the next rate, so a run that diverges early frees its thread at once.
+            let job = UncheckedSendable((command: self, experiment: experiment))
+            DispatchQueue.concurrentPerform(iterations: parallel) { _ in
+                while let index = slots.claimNext() {
+                    do {
+                        let run = try job.value.command.train(learningRate: rates[index], job.value.experiment, progress: nil)
+                        slots.store(run, at: index)
+                        slots.serialized { job.value.experiment.say(report(run)) }
+                    } catch {
+                        slots.fail(error)
+                    }
+                }
+            }
+        }
+        let runs = try slots.runs()
+        var config = options.config
+        config["lr"] = nil
+        config["backend"] = backend.rawValue
+        let sweep = LearningRateSweep(backend: backend.rawValue, dataset: experiment.dataset.spec.name, config: config, runs: runs)
+        try sweep.bestValidationChart().write(to: root.file("best_val_vs_lr.svg"))
+        try sweep.lossCurves().write(to: root.file("loss_curves.svg"))
+        try sweep.write(to: root.file("sweep.json"))
+
+        experiment.say("\n" + Self.table(sweep))
+        if let best = sweep.best {
+            experiment.say("best learning rate: \(compactNumber(best.learningRate)) (best validation accuracy "
+                           + String(format: "%.4f", best.bestValidationAccuracy!) + ", test accuracy "
+                           + String(format: "%.4f", best.testAccuracy ?? .nan) + ")")
+        } else {
+            experiment.say("every learning rate diverged, so there is no best rate — try smaller rates (--lrs)")
+        }
+        if !sweep.divergedRates.isEmpty {
+            experiment.say("diverged (excluded from best): \(sweep.divergedRates.map { compactNumber($0) }.joined(separator: ", "))")
+        }
+        experiment.say("wrote best_val_vs_lr.svg, loss_curves.svg, sweep.json to \(root.url.path)")
+        return sweep
+    }
+
+    /// Trains one rate with the shared ``Trainer``, returning its outcome.
+    func train(learningRate: Double, _ experiment: Experiment, progress: ProgressReporter?) throws -> SweepRun {
+        let model = makeModel(learningRate: learningRate, experiment).model
+        try experiment.loadInitialWeights(into: model)
+        var config = options.config
+        config["lr"] = compactText(learningRate)
+        let outcome = experiment.trainer(progress: progress)
+            .fit(model, history: experiment.history(backend: model.backend, config: config))
+        return SweepRun(learningRate: learningRate, history: outcome.history, classCount: experiment.classes)
+    }
+
+    /// A fresh model of the chosen backend at `learningRate`, and how to change its rate.
+    private func makeModel(learningRate: Double, _ experiment: Experiment)
+        -> (model: any Classifier, setLearningRate: (Double) -> Void)
+    {
+        switch backend {
+        case .manual:
+            let model = ManualClassifier(inputs: experiment.inputs, hidden: options.hiddenWidths,
+                                         classes: experiment.classes, learningRate: learningRate, seed: options.seed)
+            return (model, { model.learningRate = $0 })
+        case .autograd:
+            let model = AutoGradClassifier(inputs: experiment.inputs, hidden: options.hiddenWidths,
+                                           classes: experiment.classes, learningRate: learningRate,
+                                           epochs: options.epochs, stepsPerEpoch: experiment.stepsPerEpoch,
+                                           seed: options.seed)
+            return (model, { model.learningRate = $0 })
+        }
+    }
+
+    /// The per-rate table printed at the end.
+    static func table(_ sweep: LearningRateSweep) -> String {
+        func padded(_ text: String, _ width: Int) -> String {
+            String(repeating: " ", count: Swift.max(0, width - text.count)) + text
+        }
+        func fixed(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "—" }
+        let bestRate = sweep.best?.learningRate
+        var lines = ["learning rate  best val acc  epoch  test acc", String(repeating: "-", count: 46)]
+        for run in sweep.runs {
+            var line = compactNumber(run.learningRate).padding(toLength: 13, withPad: " ", startingAt: 0)
+            if let reason = run.divergenceReason {
+                line += "  diverged: " + reason
+            } else {
+                line += padded(fixed(run.bestValidationAccuracy), 14) + padded("\(run.history.bestEpoch ?? 0)", 7)
+                    + padded(fixed(run.testAccuracy), 10)
+                if run.learningRate == bestRate { line += "  ← best" }
+            }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    // MARK: - Range test and schedules
+
+    private func runRangeTest(_ experiment: Experiment, in root: RunDirectory) throws {
+        let (lower, upper) = (learningRates.min()!, learningRates.max()!)
+        let (model, setLearningRate) = makeModel(learningRate: lower, experiment)
+        try experiment.loadInitialWeights(into: model)
+        let loader = experiment.trainer(progress: nil).train
+        experiment.say("lr-sweep --range-test: \(backend.rawValue) backend, rate from \(compactNumber(lower)) to "
+                       + "\(compactNumber(upper)) over \(loader.batchCount) batches")
+        let test = RangeTest.run(model, on: loader, from: lower, to: upper, setLearningRate: setLearningRate)
+        try test.chart(title: "Learning-rate range test (\(backend.rawValue), \(experiment.dataset.spec.name))")
+            .write(to: root.file("range_test.svg"))
+        try root.write(test.jsonData() + Data("\n".utf8), to: "range_test.json")
+        if let stop = test.stopReason { experiment.say("stopped after \(test.losses.count) batches: \(stop)") }
+        experiment.say("smoothed loss lowest at lr \(test.minimumLossLearningRate.map { compactNumber($0, significantDigits: 3) } ?? "—"); "
+                       + "suggested lr (a tenth of that) \(test.suggestedLearningRate.map { compactNumber($0, significantDigits: 2) } ?? "—")")
+        experiment.say("wrote range_test.svg, range_test.json to \(root.url.path)")
+        if options.json { print(try test.summaryLine(outputDirectory: root.url)) }
+    }
+
+    /// Every catalogue dataset (Fashion-MNIST, MNIST, KMNIST) has 60,000 training images;
+    /// `--plot-schedules` loads no data, so it counts one-cycle's batches from this.
+    static let catalogueTrainingCount = 60_000
+
+    /// The learning rate over training for each ``ScheduleChoice``: per-epoch schedules as
+    /// steps (epoch `e` spans [e − 1, e]), one-cycle batch by batch.
+    public static func scheduleChart(learningRate: Double, epochs: Int, stepsPerEpoch: Int) -> LineChart {
+        var chart = LineChart(title: "train-autograd's schedules (peak lr \(compactNumber(learningRate)), \(epochs) epochs)",
+                              xLabel: "epoch (training progress)", yLabel: "learning rate")
+        for choice in ScheduleChoice.allCases {
+            let (schedule, perBatch) = choice.make(learningRate: learningRate, epochs: epochs, stepsPerEpoch: stepsPerEpoch)
+            var x: [Double] = [], y: [Double] = []
+            if perBatch {
+                let total = epochs * stepsPerEpoch
+                for step in Array(stride(from: 0, to: total, by: Swift.max(1, total / 400))) + [total - 1] {
+                    x.append(Double(step) / Double(stepsPerEpoch))
+                    y.append(schedule.learningRate(at: step))
+                }
+            } else {
+                for epoch in 0..<epochs {
+                    let rate = schedule.learningRate(at: epoch)
+                    x += [Double(epoch), Double(epoch + 1)]
+                    y += [rate, rate]
+                }
+            }
+            chart.add(LineSeries(choice.rawValue, x: x, y: y, dashed: choice == .constant))
+        }
+        return chart
+    }
+}
+
+/// The sweep's results as the jobs finish them, in rate order, and the first error.
+/// `@unchecked` because every access goes through `lock`.
+final class SweepSlots: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [SweepRun?]
+    private var next = 0
+    private var error: (any Error)?
+
+    init(count: Int) { results = Array(repeating: nil, count: count) }
+
+    /// The next unclaimed index, or `nil` when all are taken or a job failed.
+    func claimNext() -> Int? {
+        serialized {
+            guard error == nil && next < results.count else { return nil }
+            defer { next += 1 }
+            return next
+        }
+    }
+
+    func store(_ run: SweepRun, at index: Int) { serialized { results[index] = run } }
+    func fail(_ error: any Error) { serialized { self.error = self.error ?? error } }
+
+    /// Runs `body` under the lock (also to keep the jobs' printed lines whole).
+    func serialized<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    /// Every run in order, or the first error a job threw.
+    func runs() throws -> [SweepRun] {
+        try serialized {
+            if let error { throw error }
+            return results.map { $0! }
+        }
+    }
+}
+
+/// Hands values that are only read (the command, the experiment's data) to the sweep's
+/// threads; each thread builds its own model and trainer, so nothing mutable is shared.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

@@ -1,0 +1,164 @@
+import ArgumentParser
+import Foundation
+import Testing
+@testable import Training
+@testable import TrainingCLI
+
+/// Parses and runs `lr-sweep` as its executable does: (message, exit status).
+private func sweep(_ arguments: [String]) -> (message: String, status: Int32) {
+    do {
+        var command = try LRSweep.parseAsRoot(ExperimentOptions.normalizedArguments(arguments))
+        try command.run()
+        return ("", 0)
+    } catch {
+        return (LRSweep.message(for: error), LRSweep.exitCode(for: error).rawValue)
+    }
+}
+
+/// The committed fixture with a small, fast model.
+private func fixture(epochs: Int) -> [String] {
+    ["--data-dir", Fixture.gzip.path, "--validation-size", "100", "--hidden-dims", "16", "--epochs", "\(epochs)",
+     "--batch-size", "64"]
+}
+
+private func json(_ url: URL) throws -> [String: Any] {
+    try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+}
+
+/// A history whose training losses are `losses` (validation accuracy rising slowly).
+private func history(losses: [Double], accuracy: Double = 0.5, diverged: String? = nil) -> RunHistory {
+    var history = sampleHistory()
+    history.epochs = losses.enumerated().map { index, loss in
+        EpochRecord(epoch: index + 1, trainLoss: loss, trainAccuracy: 0.5, valLoss: loss, valAccuracy: accuracy,
+                    learningRate: 1, seconds: 1)
+    }
+    history.bestEpoch = 1
+    if let diverged { history.markDiverged(diverged) }
+    return history
+}
+
+@Suite struct LRSweepTests {
+    @Test func theDefaultRatesAreTheAssignmentsNine() throws {
+        let rates = LRSweep.defaultLearningRates
+        #expect(rates.count == 9 && rates.first == 1e-6 && rates.last == 100)
+        for (a, b) in zip(rates, rates.dropFirst()) { #expect(abs(b / a - 10) < 1e-9) }
+        let parsed = try #require(try LRSweep.parseAsRoot([]) as? LRSweep)
+        #expect(parsed.learningRates == rates && parsed.backend == .manual && parsed.jobs == 1)
+    }
+
+    /// Two rates that learn and one that diverges, run two at a time and then one at a
+    /// time: the same numbers either way, the diverged rate reported and never the best.
+    @Test func aSweepReportsDivergenceAndKeepsItOutOfBest() throws {
+        let scratch = try TemporaryDirectory()
+        let parallel = scratch.url.appendingPathComponent("parallel")
+        let result = sweep(fixture(epochs: 3) + ["--lrs", "0.01", "0.1", "100", "--jobs", "2", "--output", parallel.path])
+        #expect(result.status == 0, "\(result.message)")
+        let files = Set(try FileManager.default.contentsOfDirectory(atPath: parallel.path))
+        #expect(files == ["best_val_vs_lr.svg", "loss_curves.svg", "sweep.json"])
+
+        let object = try json(parallel.appendingPathComponent("sweep.json"))
+        let runs = try #require(object["runs"] as? [[String: Any]])
+        #expect(runs.map { $0["lr"] as? Double } == [0.01, 0.1, 100])
+        let divergent = runs[2]
+        #expect(divergent["diverged"] as? Bool == true)
+        #expect((divergent["reason"] as? String)?.contains("not finite") == true
+                || (divergent["reason"] as? String)?.contains("became") == true, "\(divergent)")
+        for run in runs.prefix(2) {
+            #expect(run["diverged"] as? Bool == false && run["reason"] is NSNull)
+            #expect(((run["best_val_accuracy"] as? Double) ?? 0) > 0.2, "above chance (0.1) by a margin: \(run)")
+            #expect((run["test_accuracy"] as? Double) != nil && (run["epochs"] as? [Any])?.count == 3)
+        }
+        let best = try #require(object["best_learning_rate"] as? Double)
+        let learned = runs.prefix(2).map { ($0["lr"] as! Double, $0["best_val_accuracy"] as! Double) }
+        #expect(best == learned.max { $0.1 < $1.1 }!.0)
+        #expect(object["diverged_learning_rates"] as? [Double] == [100])
+
+        let chart = try String(contentsOf: parallel.appendingPathComponent("best_val_vs_lr.svg"), encoding: .utf8)
+        #expect(chart.contains("<svg") && chart.contains("learning rate") && chart.contains("best: lr = \(compactNumber(best))"))
+        let curves = try String(contentsOf: parallel.appendingPathComponent("loss_curves.svg"), encoding: .utf8)
+        #expect(curves.contains("lr = 100 (diverged)") && curves.contains("lr = 0.01<") && curves.contains("stroke-dasharray=\"7 4\""))
+
+        let serial = scratch.url.appendingPathComponent("serial")
+        #expect(sweep(fixture(epochs: 3) + ["--lrs", "0.01", "0.1", "100", "--output", serial.path]).status == 0)
+        let again = try #require(try json(serial.appendingPathComponent("sweep.json"))["runs"] as? [[String: Any]])
+        #expect(again.map { $0["best_val_accuracy"] as? Double } == runs.map { $0["best_val_accuracy"] as? Double })
+        #expect(again.map { $0["test_accuracy"] as? Double } == runs.map { $0["test_accuracy"] as? Double })
+    }
+
+    @Test func aLossThatRisesAboveAUniformGuessCountsAsDiverged() {
+        let rising = SweepRun(learningRate: 10, history: history(losses: [2.0, 3.5, 9.0], accuracy: 0.9), classCount: 10)
+        #expect(rising.isDiverged && rising.divergenceReason!.contains("rose from 2 (epoch 1) to 9 (epoch 3)"))
+        // Barely learning (a tiny rate) is slow, not diverged.
+        let slow = SweepRun(learningRate: 1e-6, history: history(losses: [2.31, 2.30, 2.29], accuracy: 0.2), classCount: 10)
+        #expect(!slow.isDiverged)
+        let stopped = SweepRun(learningRate: 100, history: history(losses: [.nan], accuracy: 0.95, diverged: "training loss became NaN"),
+                               classCount: 10)
+        #expect(stopped.divergenceReason == "training loss became NaN")
+        // The diverged runs had the highest accuracies; the best is still the one that trained.
+        let sweep = LearningRateSweep(backend: "manual", dataset: "x", config: [:], runs: [stopped, slow, rising])
+        #expect(sweep.runs.map(\.learningRate) == [1e-6, 10, 100])
+        #expect(sweep.best?.learningRate == 1e-6 && sweep.divergedRates == [10, 100])
+        let none = LearningRateSweep(backend: "manual", dataset: "x", config: [:], runs: [stopped, rising])
+        #expect(none.best == nil)
+    }
+
+    @Test func jsonSummaryIsTheLastLineAndNamesTheBestRate() async throws {
+        let result = await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
+            let output = FileManager.default.temporaryDirectory.appendingPathComponent("backprop-lr-sweep-\(getpid())")
+            defer { try? FileManager.default.removeItem(at: output) }
+            let data = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("fashion-mnist-mini")
+            LRSweep.main(["--data-dir", data.path, "--validation-size", "100", "--hidden-dims", "16", "--epochs", "3",
+                          "--batch-size", "64", "--lrs", "0.1", "100", "--backend", "autograd", "--output", output.path, "--json"])
+        }
+        let text = String(decoding: result?.standardOutputContent ?? [], as: UTF8.self)
+        let last = try #require(text.split(separator: "\n").last)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        #expect(object["best_learning_rate"] as? Double == 0.1 && object["backend"] as? String == "autograd")
+        #expect(object["diverged_learning_rates"] as? [Double] == [100])
+        #expect((object["runs"] as? [[String: Any]])?.allSatisfy { $0["epochs"] == nil } == true)
+    }
+
+    @Test func theRangeTestRaisesTheRateUntilTheLossExplodes() throws {
+        let scratch = try TemporaryDirectory()
+        let output = scratch.url.appendingPathComponent("range")
+        let result = sweep(fixture(epochs: 1) + ["--batch-size", "8", "--lrs", "1e-4", "1000", "--range-test", "--output", output.path])
+        #expect(result.status == 0, "\(result.message)")
+        let object = try json(output.appendingPathComponent("range_test.json"))
+        let rates = try #require(object["learning_rates"] as? [Double])
+        #expect(rates.first == 1e-4 && rates.count >= 10 && rates.count <= 50)
+        #expect(zip(rates, rates.dropFirst()).allSatisfy { $1 > $0 })
+        #expect(object["stop_reason"] is String, "1000 is far past any usable rate: \(object)")
+        let suggested = try #require(object["suggested_learning_rate"] as? Double)
+        #expect(suggested >= 1e-5 && suggested < 100)
+        let svg = try String(contentsOf: output.appendingPathComponent("range_test.svg"), encoding: .utf8)
+        #expect(svg.contains("smoothed") && svg.contains("suggested lr"))
+    }
+
+    @Test func theScheduleFigureFollowsEachSchedule() throws {
+        let chart = LRSweep.scheduleChart(learningRate: 0.1, epochs: 10, stepsPerEpoch: 100)
+        let byName = Dictionary(uniqueKeysWithValues: chart.series.map { ($0.name, $0) })
+        #expect(Set(byName.keys) == Set(ScheduleChoice.allCases.map(\.rawValue)))
+        #expect(byName["constant"]!.y.allSatisfy { $0 == 0.1 })
+        // step halves every 2 epochs: epoch 10 (x from 9 to 10) runs at 0.1 / 2⁴.
+        #expect(abs(byName["step"]!.y.last! - 0.1 / 16) < 1e-12)
+        #expect(byName["cosine"]!.y.first == 0.1 && byName["cosine"]!.y.last! < 0.01)
+        let onecycle = byName["onecycle"]!
+        #expect(abs(onecycle.y.max()! - 0.1) < 1e-3 && abs(onecycle.y.first! - 0.1 / 25) < 1e-12 && onecycle.x.last! < 10)
+
+        let scratch = try TemporaryDirectory()
+        let output = scratch.url.appendingPathComponent("figures")
+        #expect(sweep(["--plot-schedules", output.path, "--data-dir", scratch.url.appendingPathComponent("none").path]).status == 0)
+        let svg = try String(contentsOf: output.appendingPathComponent("lr_schedules.svg"), encoding: .utf8)
+        #expect(svg.contains(">onecycle<") && svg.contains(">cosine<"))
+    }
+
+    @Test(arguments: [(["--lrs", "0"], "--lrs: 0"), (["--lrs", "0.1", "nan"], "--lrs: nan"), (["--jobs", "0"], "--jobs: 0"),
+                      (["--range-test", "--lrs", "0.1"], "two different rates")])
+    func badFlagsAreRejectedBeforeTraining(_ arguments: [String], _ needle: String) throws {
+        let scratch = try TemporaryDirectory()
+        let output = scratch.url.appendingPathComponent("run")
+        let result = sweep(fixture(epochs: 1) + arguments + ["--output", output.path])
+        #expect(result.status != 0 && result.message.contains(needle), "\(result.message)")
+        #expect(!FileManager.default.fileExists(atPath: output.path))
+    }
+}
