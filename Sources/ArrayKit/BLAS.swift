@@ -56,6 +56,7 @@ extension NDArray {
     /// ```swift
     /// let y = NDArray.matmul(x, w, transposeB: true)   // X Wᵀ: (S, in) × (out, in)ᵀ
     /// ```
+    @inlinable
     public static func matmul(_ a: NDArray, _ b: NDArray,
                               transposeA: Bool = false, transposeB: Bool = false) -> NDArray {
         let (m, n, _) = productShape(a, b, transposeA, transposeB)
@@ -90,8 +91,10 @@ extension NDArray {
     }
 
     /// `self · other` for matrices.
+    @inlinable
     public func matmul(_ other: NDArray) -> NDArray { NDArray.matmul(self, other) }
 
+    @usableFromInline
     static func productShape(_ a: NDArray, _ b: NDArray, _ ta: Bool, _ tb: Bool) -> (Int, Int, Int) {
         precondition(a.rank == 2 && b.rank == 2,
                      "matmul: needs two matrices, got \(shapeText(a.shape)) and \(shapeText(b.shape))")

@@ -89,6 +89,7 @@ extension NDArray {
     }
 
     /// This array repeated along broadcast axes to `target`, as `numpy.broadcast_to`.
+    @inlinable
     public func broadcast(to target: [Int]) -> NDArray {
         let result = broadcastShapes(shape, target, op: "broadcast(to:)")
         precondition(result == target,
@@ -104,6 +105,7 @@ extension NDArray {
     /// let g = NDArray<Float>.ones([4, 3])
     /// g.reduced(toShape: [3])      // [4, 4, 4]: a bias gradient
     /// ```
+    @inlinable
     public func reduced(toShape target: [Int]) -> NDArray {
         if shape == target { return self }
         precondition(broadcastShapes(target, shape, op: "reduced(toShape:)") == shape,

@@ -28,7 +28,8 @@ public final class ManualClassifier: Classifier {
         let logits = model.forward(inputs)
         let value = loss.forward(logits, labels: labels)
         let correct = correctCount(logits: logits, labels: labels)
-        _ = model.backward(loss.backward())
+        // Parameters only: the input's gradient would be a wasted (S, 784) gemm.
+        model.backwardToParameters(loss.backward())
         model.sgdStep(learningRate: Float(learningRate))
         model.clearCache()
         loss.clearCache()
