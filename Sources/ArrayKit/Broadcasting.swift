@@ -40,10 +40,13 @@ extension NDArray {
     public func zipWith(_ other: NDArray, op: String = "elementwise",
                         _ f: (Scalar, Scalar) -> Scalar) -> NDArray {
         if shape == other.shape {
-            var out = storage
-            out.withUnsafeMutableBufferPointer { o in
+            // Fresh storage, as in `map`: no copy first, and selects stay vectorizable.
+            let out = storage.withUnsafeBufferPointer { a in
                 other.storage.withUnsafeBufferPointer { b in
-                    for i in 0..<o.count { o[i] = f(o[i], b[i]) }
+                    [Scalar](unsafeUninitializedCapacity: a.count) { o, initialized in
+                        for i in 0..<a.count { o[i] = f(a[i], b[i]) }
+                        initialized = a.count
+                    }
                 }
             }
             return NDArray(out, shape: shape)
