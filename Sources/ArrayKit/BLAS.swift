@@ -75,7 +75,7 @@ extension NDArray {
                             transposeA: Bool = false, transposeB: Bool = false,
                             alpha: Scalar = 1, beta: Scalar = 0) {
         let (m, n, k) = productShape(a, b, transposeA, transposeB)
-        precondition(c.shape == [m, n],
+        precondition(c.isMatrix(m, n),
                      "gemm: result has shape \(shapeText(c.shape)), the product needs \(shapeText([m, n]))")
         guard m > 0 && n > 0 else { return }
         if k == 0 {
