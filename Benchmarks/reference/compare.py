@@ -8,7 +8,10 @@ memory of every run and the ratios the speed targets are stated in (Docs/Perform
 
 One round runs ArrayKit, NumPy, AutoGrad, PyTorch in that order, so each of ours sits
 next to its reference in time; on a shared machine only such A/B ratios mean anything.
-The first epoch of every run is a warm-up and is left out of the medians. `--threads`
+The first epoch of every run is a warm-up and is left out of the medians. Ratios are
+taken within a round and their median over rounds is printed, for wall time (what the
+targets are stated in) and for the process's CPU time (which other processes on a shared
+machine do not inflate; with one thread per framework it equals wall time when idle). `--threads`
 applies to all four alike (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS, MKL_NUM_THREADS and
 Backprop's --threads), so no side gets more cores than the other.
 """
@@ -71,10 +74,15 @@ def main():
             report = run(name, command, env)
             runs[name].append(report)
             print(f"round {round_} {name:9s} epochs {' '.join(f'{s:.3f}' for s in report['epoch_seconds'])} s, "
+                  f"(CPU {' '.join(f'{s:.3f}' for s in report['epoch_cpu_seconds'])}), "
                   f"load {report['load_seconds']:.3f} s, peak {report['peak_mb']:.0f} MB", file=sys.stderr)
 
-    def epoch(name):
-        return statistics.median(s for r in runs[name] for s in r["epoch_seconds"][1:])
+    def epochs(report, key):
+        return report[key][1:]   # the first epoch is a warm-up
+
+    def median_epoch(name, key, round_=None):
+        chosen = runs[name] if round_ is None else [runs[name][round_]]
+        return statistics.median(s for r in chosen for s in epochs(r, key))
 
     def load(name):
         return statistics.median(r["load_seconds"] for r in runs[name])
@@ -84,19 +92,31 @@ def main():
 
     # Our load is the same code in both backends, so both backends' runs count.
     ours_load = statistics.median(r["load_seconds"] for r in runs["arraykit"] + runs["autograd"])
-    print(f"\n{a.rounds} rounds × {a.epochs} epochs, {a.threads} thread(s); median seconds per epoch (first left out)")
-    print(f"{'':10s} {'epoch s':>9s} {'load s':>8s} {'peak MB':>8s}")
+    print(f"\n{a.rounds} rounds × {a.epochs} epochs, {a.threads} thread(s); medians, first epoch of each run left out")
+    print(f"{'':10s} {'epoch s':>9s} {'epoch CPU s':>12s} {'load s':>8s} {'peak MB':>8s}")
     for name in commands:
-        print(f"{name:10s} {epoch(name):9.3f} {load(name):8.3f} {peak(name):8.0f}")
-    ratios = {
-        "arraykit / numpy (epoch, target ≤ 0.6)": epoch("arraykit") / epoch("numpy"),
-        "autograd / pytorch (epoch, target ≤ 0.6)": epoch("autograd") / epoch("pytorch"),
-        "autograd / arraykit (epoch, target ≤ 1.15)": epoch("autograd") / epoch("arraykit"),
-        "backprop / numpy (load, target ≤ 0.5)": ours_load / load("numpy"),
+        print(f"{name:10s} {median_epoch(name, 'epoch_seconds'):9.3f} {median_epoch(name, 'epoch_cpu_seconds'):12.3f} "
+              f"{load(name):8.3f} {peak(name):8.0f}")
+
+    # A ratio is taken within each round (the two runs sat next to each other in time),
+    # then the median over rounds: a burst of load from elsewhere spoils one round, not all.
+    def paired(ours, theirs, key):
+        values = [median_epoch(ours, key, r) / median_epoch(theirs, key, r) for r in range(a.rounds)]
+        return statistics.median(values), min(values), max(values)
+
+    pairs = {
+        "arraykit / numpy (epoch, target ≤ 0.6)": ("arraykit", "numpy"),
+        "autograd / pytorch (epoch, target ≤ 0.6)": ("autograd", "pytorch"),
+        "autograd / arraykit (epoch, target ≤ 1.15)": ("autograd", "arraykit"),
     }
-    print()
-    for label, value in ratios.items():
-        print(f"{label:45s} {value:6.3f}")
+    ratios = {}
+    print(f"\n{'ratio (median of per-round ratios; range)':45s} {'wall':>6s} {'':15s} {'CPU':>6s}")
+    for label, (ours, theirs) in pairs.items():
+        wall, cpu = paired(ours, theirs, "epoch_seconds"), paired(ours, theirs, "epoch_cpu_seconds")
+        ratios[label] = {"wall": wall[0], "cpu": cpu[0]}
+        print(f"{label:45s} {wall[0]:6.3f} ({wall[1]:.3f}–{wall[2]:.3f}) {cpu[0]:6.3f} ({cpu[1]:.3f}–{cpu[2]:.3f})")
+    ratios["backprop / numpy (load, target ≤ 0.5)"] = {"wall": ours_load / load("numpy")}
+    print(f"{'backprop / numpy (load, target ≤ 0.5)':45s} {ours_load / load('numpy'):6.3f}")
     print(f"{'autograd peak memory (MB, target ≤ 400)':45s} {peak('autograd'):6.0f}")
     if a.json:
         with open(a.json, "w") as f:

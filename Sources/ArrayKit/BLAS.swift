@@ -105,9 +105,10 @@ extension NDArray {
                      "matmul: needs two matrices, got \(shapeText(a.shape)) and \(shapeText(b.shape))")
         let (m, ka) = ta ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
         let (kb, n) = tb ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
-        let left = ta ? "\(shapeText(a.shape))ᵀ" : shapeText(a.shape)
-        let right = tb ? "\(shapeText(b.shape))ᵀ" : shapeText(b.shape)
-        precondition(ka == kb, "matmul: \(left) × \(right) — inner dimensions \(ka) and \(kb) differ")
+        // The operands' text is built only for the message: building it eagerly cost two
+        // string allocations per product.
+        precondition(ka == kb, "matmul: \(shapeText(a.shape))\(ta ? "ᵀ" : "") × \(shapeText(b.shape))\(tb ? "ᵀ" : "")"
+                     + " — inner dimensions \(ka) and \(kb) differ")
         return (m, n, ka)
     }
 }
