@@ -49,4 +49,5 @@ def load(directory=DEFAULT_DIR):
 def report(framework, epochs, load_seconds, test_accuracy):
     print(json.dumps({"framework": framework, "load_seconds": load_seconds,
                       "epoch_seconds": [e["seconds"] for e in epochs],
+                      "epoch_cpu_seconds": [e["cpu_seconds"] for e in epochs],
                       "epochs": epochs, "test_accuracy": test_accuracy}))

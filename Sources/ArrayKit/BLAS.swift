@@ -5,10 +5,12 @@ import CBLAS
 /// Debian's OpenBLAS 0.3.21 does not recognise recent CPUs and would run its generic
 /// "Prescott" kernel; the loader (Sources/CBLAS/blas_loader.c) names the right one in
 /// `OPENBLAS_CORETYPE` before the library initialises, unless the user set it.
-/// `OPENBLAS_NUM_THREADS` is honoured as OpenBLAS always does.
+/// It runs one thread unless `OPENBLAS_NUM_THREADS` (or `OMP_NUM_THREADS`) says otherwise
+/// or ``threads`` is set: the MLP's products are too small to gain from a second core,
+/// and lose much when the cores are shared (Docs/Performance.md).
 ///
 /// ```swift
-/// print(BLAS.summary)   // "BLAS: OpenBLAS 0.3.21, core Haswell, 2 threads"
+/// print(BLAS.summary)   // "BLAS: OpenBLAS 0.3.21, core Haswell, 1 thread"
 /// ```
 public enum BLAS {
     /// An error loading the BLAS library; its text says what to install.
@@ -40,7 +42,7 @@ public enum BLAS {
         set { bp_blas_set_num_threads(Int32(newValue)) }
     }
 
-    /// One line for run headers: `BLAS: OpenBLAS 0.3.21, core Haswell, 2 threads`.
+    /// One line for run headers: `BLAS: OpenBLAS 0.3.21, core Haswell, 1 thread`.
     public static var summary: String {
         do { try load() } catch { return "BLAS: unavailable (\(error))" }
         let words = configuration.split(separator: " ")
@@ -56,10 +58,14 @@ extension NDArray {
     /// ```swift
     /// let y = NDArray.matmul(x, w, transposeB: true)   // X Wᵀ: (S, in) × (out, in)ᵀ
     /// ```
+    @inlinable
     public static func matmul(_ a: NDArray, _ b: NDArray,
                               transposeA: Bool = false, transposeB: Bool = false) -> NDArray {
         let (m, n, _) = productShape(a, b, transposeA, transposeB)
-        var c = NDArray.zeros([m, n])
+        // No zero fill: with beta = 0 gemm overwrites every element without reading it
+        // (an (S, 784) gradient is 400 KB to clear, every step).
+        let storage = [Scalar](unsafeUninitializedCapacity: m * n) { _, initialized in initialized = m * n }
+        var c = NDArray(storage, shape: [m, n])
         gemm(a, b, into: &c, transposeA: transposeA, transposeB: transposeB)
         return c
     }
@@ -69,7 +75,7 @@ extension NDArray {
                             transposeA: Bool = false, transposeB: Bool = false,
                             alpha: Scalar = 1, beta: Scalar = 0) {
         let (m, n, k) = productShape(a, b, transposeA, transposeB)
-        precondition(c.shape == [m, n],
+        precondition(c.isMatrix(m, n),
                      "gemm: result has shape \(shapeText(c.shape)), the product needs \(shapeText([m, n]))")
         guard m > 0 && n > 0 else { return }
         if k == 0 {
@@ -90,16 +96,19 @@ extension NDArray {
     }
 
     /// `self · other` for matrices.
+    @inlinable
     public func matmul(_ other: NDArray) -> NDArray { NDArray.matmul(self, other) }
 
+    @usableFromInline
     static func productShape(_ a: NDArray, _ b: NDArray, _ ta: Bool, _ tb: Bool) -> (Int, Int, Int) {
         precondition(a.rank == 2 && b.rank == 2,
                      "matmul: needs two matrices, got \(shapeText(a.shape)) and \(shapeText(b.shape))")
         let (m, ka) = ta ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
         let (kb, n) = tb ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
-        let left = ta ? "\(shapeText(a.shape))ᵀ" : shapeText(a.shape)
-        let right = tb ? "\(shapeText(b.shape))ᵀ" : shapeText(b.shape)
-        precondition(ka == kb, "matmul: \(left) × \(right) — inner dimensions \(ka) and \(kb) differ")
+        // The operands' text is built only for the message: building it eagerly cost two
+        // string allocations per product.
+        precondition(ka == kb, "matmul: \(shapeText(a.shape))\(ta ? "ᵀ" : "") × \(shapeText(b.shape))\(tb ? "ᵀ" : "")"
+                     + " — inner dimensions \(ka) and \(kb) differ")
         return (m, n, ka)
     }
 }

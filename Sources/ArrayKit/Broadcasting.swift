@@ -40,10 +40,13 @@ extension NDArray {
     public func zipWith(_ other: NDArray, op: String = "elementwise",
                         _ f: (Scalar, Scalar) -> Scalar) -> NDArray {
         if shape == other.shape {
-            var out = storage
-            out.withUnsafeMutableBufferPointer { o in
+            // Fresh storage, as in `map`: no copy first, and selects stay vectorizable.
+            let out = storage.withUnsafeBufferPointer { a in
                 other.storage.withUnsafeBufferPointer { b in
-                    for i in 0..<o.count { o[i] = f(o[i], b[i]) }
+                    [Scalar](unsafeUninitializedCapacity: a.count) { o, initialized in
+                        for i in 0..<a.count { o[i] = f(a[i], b[i]) }
+                        initialized = a.count
+                    }
                 }
             }
             return NDArray(out, shape: shape)
@@ -89,6 +92,7 @@ extension NDArray {
     }
 
     /// This array repeated along broadcast axes to `target`, as `numpy.broadcast_to`.
+    @inlinable
     public func broadcast(to target: [Int]) -> NDArray {
         let result = broadcastShapes(shape, target, op: "broadcast(to:)")
         precondition(result == target,
@@ -104,6 +108,7 @@ extension NDArray {
     /// let g = NDArray<Float>.ones([4, 3])
     /// g.reduced(toShape: [3])      // [4, 4, 4]: a bias gradient
     /// ```
+    @inlinable
     public func reduced(toShape target: [Int]) -> NDArray {
         if shape == target { return self }
         precondition(broadcastShapes(target, shape, op: "reduced(toShape:)") == shape,

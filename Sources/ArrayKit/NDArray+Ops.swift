@@ -28,9 +28,14 @@ extension NDArray {
     /// A new array with `f` applied to every element.
     @inlinable
     public func map(_ f: (Scalar) -> Scalar) -> NDArray {
-        var out = storage
-        out.withUnsafeMutableBufferPointer { o in
-            for i in 0..<o.count { o[i] = f(o[i]) }
+        // Written into fresh storage, not into a copy: no copy to make first, and a select
+        // such as `x > 0 ? x : 0` stays a vectorizable select instead of becoming a
+        // branch around a store of 0.
+        let out = storage.withUnsafeBufferPointer { x in
+            [Scalar](unsafeUninitializedCapacity: x.count) { o, initialized in
+                for i in 0..<x.count { o[i] = f(x[i]) }
+                initialized = x.count
+            }
         }
         return NDArray(out, shape: shape)
     }

@@ -24,12 +24,14 @@ extension NDArray {
     }
 
     /// The matrix transpose (rank 2); for a vector, itself.
+    @inlinable
     public func transposed() -> NDArray {
         if rank < 2 { return self }
         return transposed(Array((0..<rank).reversed()))
     }
 
     /// The axes permuted: axis `i` of the result is axis `axes[i]` of `self`.
+    @inlinable
     public func transposed(_ axes: [Int]) -> NDArray {
         precondition(axes.sorted() == Array(0..<rank),
                      "transposed: \(axes) is not a permutation of the axes of \(shapeText(shape))")
@@ -62,6 +64,7 @@ extension NDArray {
     /// ```swift
     /// images.gatherRows([5, 0, 3])   // shape [3, 784]
     /// ```
+    @inlinable
     public func gatherRows(_ indices: [Int]) -> NDArray {
         precondition(rank >= 1, "gatherRows: needs rank ≥ 1, got shape \(shapeText(shape))")
         let rows = shape[0], width = rows == 0 ? 0 : count / rows
@@ -81,6 +84,7 @@ extension NDArray {
     }
 
     /// Rows `range` of the first axis, as `x[a:b]` in NumPy.
+    @inlinable
     public func rows(_ range: Range<Int>) -> NDArray {
         precondition(rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0],
                      "rows: \(range) is out of range for shape \(shapeText(shape))")

@@ -63,6 +63,13 @@ public struct NDArray<Scalar: NDScalar>: Sendable {
         return storage[0]
     }
 
+    /// Whether the shape is `[rows, columns]`; unlike `shape == [rows, columns]` it
+    /// allocates no array, so hot paths can check shapes on every step.
+    @inlinable
+    func isMatrix(_ rows: Int, _ columns: Int) -> Bool {
+        _shape.count == 2 && _shape[0] == rows && _shape[1] == columns
+    }
+
     /// Row-major strides in elements.
     public var strides: [Int] { NDArray.strides(for: shape) }
 

@@ -81,6 +81,13 @@ static void load(void) {
     p_config = (str_fn)dlsym(handle, "openblas_get_config");
     p_num_threads = (int_fn)dlsym(handle, "openblas_get_num_threads");
     p_set_threads = (set_threads_fn)dlsym(handle, "openblas_set_num_threads");
+    // One thread unless the user chose: the MLP's products are small (128 x 784 x 128),
+    // and on 2 cores a second BLAS thread gained nothing when idle and cost 2-3x as soon as
+    // another process competed for the cores (its workers spin waiting for a core); see
+    // Docs/Performance.md. OpenBLAS reads these variables itself when they are set.
+    if (p_set_threads && !getenv("OPENBLAS_NUM_THREADS") && !getenv("GOTO_NUM_THREADS") &&
+        !getenv("OMP_NUM_THREADS"))
+        p_set_threads(1);
     if (!p_sgemm || !p_dgemm) {
         snprintf(load_error, sizeof load_error,
                  "%s has no cblas_sgemm/cblas_dgemm; it is not OpenBLAS", loaded_path);

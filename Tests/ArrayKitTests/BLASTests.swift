@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import ArrayKit
 
@@ -18,6 +19,17 @@ func rows<S: NDScalar>(_ x: NDArray<S>) -> [[Double]] {
         #expect(BLAS.summary.contains("core \(BLAS.coreName)"))
         if BLAS.coreWasChosen {
             #expect(BLAS.coreName != "Prescott", "the generic kernel was picked: \(BLAS.summary)")
+        }
+    }
+
+    @Test func runsOneThreadUnlessTheEnvironmentChoosesMore() throws {
+        try BLAS.load()
+        let environment = ProcessInfo.processInfo.environment
+        if let chosen = ["OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"].lazy
+            .compactMap({ environment[$0].flatMap(Int.init) }).first, chosen > 0 {
+            #expect(BLAS.threads == Swift.min(chosen, BLAS.threads))
+        } else {
+            #expect(BLAS.threads == 1, "the MLP's small products run fastest on one thread: \(BLAS.summary)")
         }
     }
 

@@ -50,7 +50,10 @@ public final class ELU<Scalar: NDScalar>: Layer {
             input.withUnsafeBufferPointer { x in
                 output.withUnsafeBufferPointer { y in
                     gradOutput.withUnsafeBufferPointer { dy in
-                        for i in 0..<x.count { dx[i] = x[i] > 0 ? dy[i] : dy[i] * (y[i] + alpha) }
+                        for i in 0..<x.count {
+                            let g = dy[i], v = x[i], slope = y[i] + alpha
+                            dx[i] = v > 0 ? g : g * slope
+                        }
                     }
                 }
             }

@@ -87,6 +87,14 @@ extension NDArray {
         if let previous = buffer.take(), previous.shape == shape { return previous }
         return .zeros(shape)
     }
+
+    /// `reusing(_:shape:)` for a matrix, without building a shape array (an allocation)
+    /// on the warm path.
+    @inlinable
+    static func reusing(_ buffer: inout NDArray?, rows: Int, columns: Int) -> NDArray {
+        if let previous = buffer.take(), previous.isMatrix(rows, columns) { return previous }
+        return .zeros([rows, columns])
+    }
 }
 
 /// Checks that `x` is a batch matrix `(samples, width)`; `op` names the caller.

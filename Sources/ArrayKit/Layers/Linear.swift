@@ -55,7 +55,7 @@ public final class Linear<Scalar: NDScalar>: Layer {
     public func forward(_ input: NDArray<Scalar>) -> NDArray<Scalar> {
         precondition2D(input, width: inFeatures, "Linear.forward")
         let samples = input.shape[0], width = outFeatures
-        var output = NDArray.reusing(&outputBuffer, shape: [samples, width])
+        var output = NDArray.reusing(&outputBuffer, rows: samples, columns: width)
         // b goes into every row first; gemm then adds X Wᵀ on top (beta = 1): one pass,
         // no temporary for the broadcast.
         if samples > 0 {
@@ -75,8 +75,19 @@ public final class Linear<Scalar: NDScalar>: Layer {
 
     /// Derivations 2.a: dW = dYᵀ X, db = 1ᵀ dY (column sums), dX = dY W.
     public func backward(_ gradOutput: NDArray<Scalar>) -> NDArray<Scalar> {
+        backwardParameters(gradOutput)
+        let samples = gradOutput.shape[0]
+        var gradInput = NDArray.reusing(&inputGradientBuffer, rows: samples, columns: inFeatures)
+        NDArray.gemm(gradOutput, weight, into: &gradInput)
+        inputGradientBuffer = gradInput
+        return gradInput
+    }
+
+    /// dW and db only, without dX: for the input layer, whose dX (an (S, in) gemm as
+    /// large as the forward product) nothing reads.
+    func backwardParameters(_ gradOutput: NDArray<Scalar>) {
         guard let input else { preconditionFailure("Linear.backward: no cached input — call forward first") }
-        precondition(gradOutput.shape == [input.shape[0], outFeatures],
+        precondition(gradOutput.isMatrix(input.shape[0], outFeatures),
                      "Linear.backward: gradient \(shapeText(gradOutput.shape)) does not match the output "
                      + "\(shapeText([input.shape[0], outFeatures]))")
         NDArray.gemm(gradOutput, input, into: &weightGradient, transposeA: true)
@@ -90,10 +101,20 @@ public final class Linear<Scalar: NDScalar>: Layer {
                 }
             }
         }
-        var gradInput = NDArray.reusing(&inputGradientBuffer, shape: [samples, inFeatures])
-        NDArray.gemm(gradOutput, weight, into: &gradInput)
-        inputGradientBuffer = gradInput
-        return gradInput
+    }
+
+    /// W ← W − η ∂L/∂W and b ← b − η ∂L/∂b, in the parameters' own storage.
+    func sgdStep(learningRate: Scalar) {
+        Linear.subtract(learningRate, times: weightGradient, from: &weight)
+        Linear.subtract(learningRate, times: biasGradient, from: &bias)
+    }
+
+    static func subtract(_ rate: Scalar, times gradient: NDArray<Scalar>, from value: inout NDArray<Scalar>) {
+        value.withUnsafeMutableBufferPointer { w in
+            gradient.withUnsafeBufferPointer { g in
+                for i in 0..<w.count { w[i] -= rate * g[i] }
+            }
+        }
     }
 
     public func clearCache() { input = nil }

@@ -39,6 +39,10 @@ public final class MLP<Scalar: NDScalar>: Layer {
     public let activation: Activation
     /// The modules in order, indexed as in `torch.nn.Sequential`.
     public let layers: [any Layer<Scalar>]
+    // The same modules by their concrete types, which the training step runs through:
+    // calls through `any Layer` would reach each layer's generic, unspecialized code.
+    let linears: [Linear<Scalar>]
+    let activations: [HiddenActivation<Scalar>]
 
     /// A network whose weights are drawn from `generator` (Kaiming-normal, see ``Linear``).
     public init(inputs: Int, hidden: [Int], classes: Int, activation: Activation = .relu,
@@ -50,18 +54,27 @@ public final class MLP<Scalar: NDScalar>: Layer {
         self.classes = classes
         self.activation = activation
         var layers: [any Layer<Scalar>] = []
+        var linears: [Linear<Scalar>] = []
+        var activations: [HiddenActivation<Scalar>] = []
         let widths = [inputs] + hidden + [classes]
         for i in 0..<(widths.count - 1) {
-            layers.append(Linear<Scalar>(inFeatures: widths[i], outFeatures: widths[i + 1],
-                                         isInputLayer: i == 0, using: &generator))
+            let linear = Linear<Scalar>(inFeatures: widths[i], outFeatures: widths[i + 1],
+                                        isInputLayer: i == 0, using: &generator)
+            layers.append(linear)
+            linears.append(linear)
             if i < widths.count - 2 {
+                let module: HiddenActivation<Scalar>
                 switch activation {
-                case .relu: layers.append(ReLU<Scalar>())
-                case .elu(let alpha): layers.append(ELU<Scalar>(alpha: Scalar(alpha)))
+                case .relu: module = .relu(ReLU<Scalar>())
+                case .elu(let alpha): module = .elu(ELU<Scalar>(alpha: Scalar(alpha)))
                 }
+                layers.append(module.layer)
+                activations.append(module)
             }
         }
         self.layers = layers
+        self.linears = linears
+        self.activations = activations
     }
 
     /// A network initialised from a generator seeded with `seed`.
@@ -72,18 +85,51 @@ public final class MLP<Scalar: NDScalar>: Layer {
                   using: &generator)
     }
 
+    // The step's entry points are pre-specialized: callers in other modules (the trainer)
+    // see only the generic symbols, whose element loops would run through witness tables.
+
     /// The logits, shape (samples, classes).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func forward(_ input: NDArray<Scalar>) -> NDArray<Scalar> {
         precondition2D(input, width: inputs, "MLP.forward")
         var x = input
-        for layer in layers { x = layer.forward(x) }
+        for (index, linear) in linears.enumerated() {
+            x = linear.forward(x)
+            if index < activations.count { x = activations[index].forward(x) }
+        }
         return x
     }
 
     /// Backpropagates ∂L/∂logits through every module, last to first; returns ∂L/∂input.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward(_ gradOutput: NDArray<Scalar>) -> NDArray<Scalar> {
+        let gradient = backwardToFirstLayer(gradOutput)
+        return linears[0].backward(gradient)
+    }
+
+    /// Backpropagates ∂L/∂logits to the gradients of every parameter, but not to the
+    /// input: training never reads ∂L/∂input, and it would cost a gemm as large as the
+    /// first layer's forward product.
+    ///
+    /// ```swift
+    /// model.backwardToParameters(loss.backward())
+    /// model.sgdStep(learningRate: 0.1)
+    /// ```
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func backwardToParameters(_ gradOutput: NDArray<Scalar>) {
+        linears[0].backwardParameters(backwardToFirstLayer(gradOutput))
+    }
+
+    /// ∂L/∂(output of the first Linear).
+    private func backwardToFirstLayer(_ gradOutput: NDArray<Scalar>) -> NDArray<Scalar> {
         var gradient = gradOutput
-        for layer in layers.reversed() { gradient = layer.backward(gradient) }
+        for index in stride(from: linears.count - 1, to: 0, by: -1) {
+            gradient = linears[index].backward(gradient)
+            gradient = activations[index - 1].backward(gradient)
+        }
         return gradient
     }
 
@@ -93,18 +139,10 @@ public final class MLP<Scalar: NDScalar>: Layer {
 
     /// One step of plain stochastic gradient descent, W ← W − η ∂L/∂W for every
     /// parameter, written into the parameters' own storage.
-    @inlinable public func sgdStep(learningRate: Scalar) {
-        for layer in layers {
-            layer.updateParameters { _, value, gradient in
-                precondition(value.shape == gradient.shape,
-                             "sgdStep: gradient \(shapeText(gradient.shape)) does not match parameter \(shapeText(value.shape))")
-                value.withUnsafeMutableBufferPointer { w in
-                    gradient.withUnsafeBufferPointer { g in
-                        for i in 0..<w.count { w[i] -= learningRate * g[i] }
-                    }
-                }
-            }
-        }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func sgdStep(learningRate: Scalar) {
+        for linear in linears { linear.sgdStep(learningRate: learningRate) }
     }
 
     public var parameters: [(name: String, value: NDArray<Scalar>)] {
@@ -160,5 +198,32 @@ public final class MLP<Scalar: NDScalar>: Layer {
             if let value = given[name] { setParameter(named: name, to: value) }
         }
         return report
+    }
+}
+
+/// A hidden activation by its concrete type, so the MLP calls it directly.
+enum HiddenActivation<Scalar: NDScalar> {
+    case relu(ReLU<Scalar>)
+    case elu(ELU<Scalar>)
+
+    var layer: any Layer<Scalar> {
+        switch self {
+        case .relu(let module): module
+        case .elu(let module): module
+        }
+    }
+
+    func forward(_ x: NDArray<Scalar>) -> NDArray<Scalar> {
+        switch self {
+        case .relu(let module): module.forward(x)
+        case .elu(let module): module.forward(x)
+        }
+    }
+
+    func backward(_ gradient: NDArray<Scalar>) -> NDArray<Scalar> {
+        switch self {
+        case .relu(let module): module.backward(gradient)
+        case .elu(let module): module.backward(gradient)
+        }
     }
 }

@@ -36,7 +36,12 @@ public final class ReLU<Scalar: NDScalar>: Layer {
         gradInput.withUnsafeMutableBufferPointer { dx in
             input.withUnsafeBufferPointer { x in
                 gradOutput.withUnsafeBufferPointer { dy in
-                    for i in 0..<x.count { dx[i] = x[i] > 0 ? dy[i] : 0 }
+                    // Both loads before the test: a select of two values vectorizes, where
+                    // `x > 0 ? dy[i] : 0` branched on every (randomly signed) element.
+                    for i in 0..<x.count {
+                        let g = dy[i], v = x[i]
+                        dx[i] = v > 0 ? g : 0
+                    }
                 }
             }
         }

@@ -58,8 +58,9 @@ extension Tensor {
     public func relu() -> Tensor {
         let y = data.map { $0 > 0 ? $0 : 0 }
         return Tensor.result(of: "relu", data: y, inputs: [self]) { (g: consuming NDArray<Scalar>) in
-            g.formZip(y, op: "relu backward") { g, y in y > 0 ? g : 0 }
-            return [g]
+            // Into a new array: in place, the select compiled to a branch per (randomly
+            // signed) element around a store of 0, which does not vectorize.
+            [g.zipWith(y, op: "relu backward") { g, y in y > 0 ? g : 0 }]
         }
     }
 

@@ -86,15 +86,10 @@ public func linear<Scalar>(_ input: Tensor<Scalar>, weight: Tensor<Scalar>,
     }
 }
 
-/// `op(a) · op(b)` into a new array. The same as `NDArray.matmul`, but inlinable, so the
-/// result's allocation is specialized for the caller's scalar type instead of running
-/// generic code element by element.
+/// `op(a) · op(b)` into a new array, through `NDArray.matmul` (inlinable, so its
+/// allocation is specialized for the caller's scalar type).
 @inlinable
 func blasProduct<Scalar>(_ a: NDArray<Scalar>, _ b: NDArray<Scalar>,
                          transposeA: Bool = false, transposeB: Bool = false) -> NDArray<Scalar> {
-    precondition(a.rank == 2 && b.rank == 2,
-                 "matmul: needs two matrices, got \(shapeText(a.shape)) and \(shapeText(b.shape))")
-    var c = NDArray<Scalar>.zeros([transposeA ? a.shape[1] : a.shape[0], transposeB ? b.shape[0] : b.shape[1]])
-    NDArray.gemm(a, b, into: &c, transposeA: transposeA, transposeB: transposeB)
-    return c
+    NDArray.matmul(a, b, transposeA: transposeA, transposeB: transposeB)
 }

@@ -34,7 +34,8 @@ public final class ManualClassifier: Classifier {
             loss.clearCache()
             return (Double(value), correct)
         }
-        _ = model.backward(loss.backward())
+        // Parameters only: the input's gradient would be a wasted (S, 784) gemm.
+        model.backwardToParameters(loss.backward())
         model.sgdStep(learningRate: Float(learningRate))
         model.clearCache()
         loss.clearCache()

@@ -1,0 +1,38 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Benchmarks live in their own package so that the main build (and CI) never compiles
+// package-benchmark. Run from this directory:
+//   swift package benchmark                      # the suites in Benchmarks/BackpropBenchmarks
+//   swift run -c release epoch-bench --backend manual --epochs 3
+// ARC metrics are left out: the runtime interposer they need crashes on this toolchain,
+// so the suites record wall clock, throughput and malloc counts only.
+let package = Package(
+    name: "BackpropBenchmarks",
+    dependencies: [
+        .package(name: "Backprop", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "BackpropBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "ArrayKit", package: "Backprop"),
+                .product(name: "AutoGrad", package: "Backprop"),
+                .product(name: "Training", package: "Backprop"),
+            ],
+            path: "Benchmarks/BackpropBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // Prints seconds per training epoch as JSON, for reference/compare.py.
+        .executableTarget(
+            name: "epoch-bench",
+            dependencies: [
+                .product(name: "ArrayKit", package: "Backprop"),
+                .product(name: "AutoGrad", package: "Backprop"),
+                .product(name: "Training", package: "Backprop"),
+            ]
+        ),
+    ]
+)

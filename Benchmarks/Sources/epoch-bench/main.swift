@@ -1,0 +1,116 @@
+// epoch-bench: one default training run (784-128-10, ReLU, batch 128, SGD 0.1, 55,000
+// training samples in file order, validation the last 5,000) of one backend, printed as
+// one JSON line with the seconds of the load and of every training epoch, in the shape
+// Benchmarks/reference/common.py prints for NumPy and PyTorch, so compare.py reads all
+// three alike.
+//
+//   swift run -c release epoch-bench --backend manual --epochs 3
+//   swift run -c release epoch-bench --backend autograd --threads 2 --data-dir DIR
+//
+// Written without ArgumentParser on purpose: it must build in seconds next to the suites.
+import ArrayKit
+import AutoGrad
+import Foundation
+import Training
+
+struct Options {
+    var backend = "manual"
+    var epochs = 3
+    var dataDirectory: String?
+    var threads: Int?
+    var seed: UInt64 = 42
+
+    init(_ arguments: [String]) {
+        var rest = arguments[...]
+        func value(_ flag: String) -> String {
+            guard let v = rest.popFirst() else { fail("\(flag) needs a value") }
+            return v
+        }
+        while let flag = rest.popFirst() {
+            switch flag {
+            case "--backend": backend = value(flag)
+            case "--epochs": epochs = Int(value(flag)) ?? { fail("--epochs takes a whole number") }()
+            case "--data-dir": dataDirectory = value(flag)
+            case "--threads": threads = Int(value(flag)) ?? { fail("--threads takes a whole number") }()
+            case "--seed": seed = UInt64(value(flag)) ?? { fail("--seed takes a whole number") }()
+            case "-h", "--help":
+                print("usage: epoch-bench [--backend manual|autograd] [--epochs N] [--threads N] [--data-dir DIR] [--seed N]")
+                exit(0)
+            default: fail("unknown option \(flag); see --help")
+            }
+        }
+        guard ["manual", "autograd"].contains(backend) else { fail("--backend is manual or autograd, got \(backend)") }
+        guard epochs >= 1 else { fail("--epochs must be at least 1") }
+    }
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("epoch-bench: \(message)\n".utf8))
+    exit(2)
+}
+
+/// CPU seconds of the whole process: unlike wall time, not inflated while other processes
+/// hold the cores (with one BLAS thread, the same as wall time on an idle machine).
+func processCPUSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
+func seconds(since start: ContinuousClock.Instant) -> Double {
+    let d = ContinuousClock.now - start
+    return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+}
+
+let options = Options(Array(CommandLine.arguments.dropFirst()))
+do { try BLAS.load() } catch { fail("\(error)") }
+if let threads = options.threads { BLAS.threads = threads }
+
+let locator = options.dataDirectory.map { DatasetLocator(dataDirectory: URL(fileURLWithPath: $0)) } ?? DatasetLocator()
+let loadStart = ContinuousClock.now
+let dataset: Dataset
+do { dataset = try Dataset.load(.fashionMNIST, locator: locator) } catch { fail("\(error)") }
+let loadSeconds = seconds(since: loadStart)
+
+let split: DataSplit
+do { split = try DataSplit(dataset, validationCount: 5_000, shuffle: false, seed: options.seed) } catch { fail("\(error)") }
+let loader = DataLoader.training(split.train, normalization: split.normalization, batchSize: 128, seed: options.seed)
+let validation = DataLoader.evaluation(split.validation, normalization: split.normalization)
+
+let model: any Classifier = options.backend == "manual"
+    ? ManualClassifier(inputs: 784, hidden: [128], classes: 10, learningRate: 0.1, seed: options.seed)
+    : AutoGradClassifier(inputs: 784, hidden: [128], classes: 10, learningRate: 0.1,
+                         epochs: options.epochs, stepsPerEpoch: loader.batchCount, seed: options.seed)
+
+var epochs: [[String: Any]] = []
+for epoch in 1...options.epochs {
+    model.beginEpoch(epoch)
+    let start = ContinuousClock.now, cpuStart = processCPUSeconds()
+    var lossSum = 0.0, samples = 0
+    for batch in loader.batches(epoch: epoch - 1) {
+        let step = model.trainStep(batch.features, labels: batch.labels)
+        lossSum += step.loss * Double(batch.count)
+        samples += batch.count
+    }
+    let epochSeconds = seconds(since: start), cpuSeconds = processCPUSeconds() - cpuStart
+    // Outside the timed part: a check that the run learns, so a fast but broken build shows.
+    var correct = 0
+    for batch in validation.batches() {
+        let result = model.evaluate(batch.features, labels: batch.labels)
+        correct += zip(result.predictions, batch.labels).filter { $0 == $1 }.count
+    }
+    model.endEpoch(epoch, validationLoss: 0)
+    epochs.append(["epoch": epoch, "seconds": epochSeconds, "cpu_seconds": cpuSeconds, "train_loss": lossSum / Double(samples),
+                   "val_accuracy": Double(correct) / Double(validation.images.count)])
+}
+
+let report: [String: Any] = [
+    "framework": options.backend == "manual" ? "arraykit" : "autograd",
+    "load_seconds": loadSeconds,
+    "epoch_seconds": epochs.map { $0["seconds"]! },
+    "epoch_cpu_seconds": epochs.map { $0["cpu_seconds"]! },
+    "epochs": epochs,
+    "blas": BLAS.summary,
+]
+let json = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
+print(String(decoding: json, as: UTF8.self))
