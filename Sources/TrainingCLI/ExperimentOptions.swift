@@ -109,13 +109,15 @@ public struct ExperimentOptions: ParsableArguments {
                 result += arguments[index...]
                 break
             }
-            if token == "--hidden-dims" {
+            // List options take every following value, negative numbers included, so that a
+            // bad value gets the option's own message instead of "unknown option '-5'".
+            if token == "--hidden-dims" || token == "--lrs" {
                 var next = index + 1
                 while next < arguments.count && (!arguments[next].hasPrefix("-") || isNegativeNumber(arguments[next])) {
-                    result.append("--hidden-dims=" + arguments[next])
+                    result.append(token + "=" + arguments[next])
                     next += 1
                 }
-                if next == index + 1 { result.append("--no-hidden") }
+                if next == index + 1 { result.append(token == "--hidden-dims" ? "--no-hidden" : token) }
                 index = next
                 continue
             }

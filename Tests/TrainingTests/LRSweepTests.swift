@@ -152,7 +152,8 @@ private func history(losses: [Double], accuracy: Double = 0.5, diverged: String?
         #expect(svg.contains(">onecycle<") && svg.contains(">cosine<"))
     }
 
-    @Test(arguments: [(["--lrs", "0"], "--lrs: 0"), (["--lrs", "0.1", "nan"], "--lrs: nan"), (["--jobs", "0"], "--jobs: 0"),
+    @Test(arguments: [(["--lrs", "0"], "--lrs: 0"), (["--lrs", "0.1", "nan"], "--lrs: nan"), (["--lrs", "0.01", "-1"], "--lrs: -1"),
+                      (["--jobs", "0"], "--jobs: 0"),
                       (["--range-test", "--lrs", "0.1"], "two different rates")])
     func badFlagsAreRejectedBeforeTraining(_ arguments: [String], _ needle: String) throws {
         let scratch = try TemporaryDirectory()
