@@ -63,17 +63,23 @@ public final class Softmax<Scalar: NDScalar>: Layer {
 func softmaxRows<Scalar: NDScalar>(_ x: UnsafeBufferPointer<Scalar>, into y: UnsafeMutableBufferPointer<Scalar>,
                                    width: Int) {
     let rows = width == 0 ? 0 : x.count / width
-    for row in 0..<rows {
-        let base = row * width
-        var largest = x[base]
-        for j in base..<(base + width) where x[j] > largest { largest = x[j] }
-        var total: Scalar = 0
-        for j in base..<(base + width) {
-            let e = Scalar.exp(x[j] - largest)
-            y[j] = e
-            total += e
-        }
-        let scale = 1 / total
-        for j in base..<(base + width) { y[j] *= scale }
+    for row in 0..<rows { _ = softmaxRow(x, into: y, base: row * width, width: width) }
+}
+
+/// The softmax of one row (`width` elements from `base`) with the max trick; returns the
+/// row's maximum and Σ e^(x − max), from which the fused loss takes its log-sum-exp.
+@inlinable
+func softmaxRow<Scalar: NDScalar>(_ x: UnsafeBufferPointer<Scalar>, into y: UnsafeMutableBufferPointer<Scalar>,
+                                  base: Int, width: Int) -> (largest: Scalar, sum: Scalar) {
+    var largest = x[base]
+    for j in base..<(base + width) where x[j] > largest { largest = x[j] }
+    var total: Scalar = 0
+    for j in base..<(base + width) {
+        let e = Scalar.exp(x[j] - largest)
+        y[j] = e
+        total += e
     }
+    let scale = 1 / total
+    for j in base..<(base + width) { y[j] *= scale }
+    return (largest, total)
 }

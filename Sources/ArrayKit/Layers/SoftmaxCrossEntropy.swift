@@ -30,16 +30,7 @@ public final class SoftmaxCrossEntropy<Scalar: NDScalar>: Loss {
             logits.withUnsafeBufferPointer { x in
                 for (row, label) in labels.enumerated() {
                     let base = row * width
-                    var largest = x[base]
-                    for j in base..<(base + width) where x[j] > largest { largest = x[j] }
-                    var sum: Scalar = 0
-                    for j in base..<(base + width) {
-                        let e = Scalar.exp(x[j] - largest)
-                        y[j] = e
-                        sum += e
-                    }
-                    let scale = 1 / sum
-                    for j in base..<(base + width) { y[j] *= scale }
+                    let (largest, sum) = softmaxRow(x, into: y, base: base, width: width)
                     // L_i = log Σ_k e^(x_k − m) − (x_label − m)
                     total += Scalar.log(sum) - (x[base + label] - largest)
                 }
