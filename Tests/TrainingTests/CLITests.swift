@@ -8,13 +8,7 @@ import Testing
 /// Parses and runs `type` exactly as its executable does, returning the message it would
 /// print and the status it would exit with (0 when nothing was thrown).
 private func run<Command: ParsableCommand>(_ type: Command.Type, _ arguments: [String]) -> (message: String, status: Int32) {
-    do {
-        var command = try type.parseAsRoot(ExperimentOptions.normalizedArguments(arguments))
-        try command.run()
-        return ("", 0)
-    } catch {
-        return (type.message(for: error), type.exitCode(for: error).rawValue)
-    }
+    runCommand(type, arguments)
 }
 
 /// Options that train quickly on the committed fixture (400 train / 100 validation / 100 test).

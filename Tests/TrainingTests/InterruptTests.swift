@@ -6,16 +6,6 @@ import Testing
 @testable import Training
 @testable import TrainingCLI
 
-/// Runs `type` in-process as its executable does; returns the error message and exit status.
-private func runCommand<Command: ParsableCommand>(_ type: Command.Type, _ arguments: [String]) -> (message: String, status: Int32) {
-    do {
-        var command = try type.parseAsRoot(ExperimentOptions.normalizedArguments(arguments))
-        try command.run()
-        return ("", 0)
-    } catch {
-        return (type.message(for: error), type.exitCode(for: error).rawValue)
-    }
-}
 
 private func exists(_ url: URL) -> Bool { FileManager.default.fileExists(atPath: url.path) }
 

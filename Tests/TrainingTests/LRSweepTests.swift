@@ -6,13 +6,7 @@ import Testing
 
 /// Parses and runs `lr-sweep` as its executable does: (message, exit status).
 private func sweep(_ arguments: [String]) -> (message: String, status: Int32) {
-    do {
-        var command = try LRSweep.parseAsRoot(ExperimentOptions.normalizedArguments(arguments))
-        try command.run()
-        return ("", 0)
-    } catch {
-        return (LRSweep.message(for: error), LRSweep.exitCode(for: error).rawValue)
-    }
+    runCommand(LRSweep.self, arguments)
 }
 
 /// The committed fixture with a small, fast model.

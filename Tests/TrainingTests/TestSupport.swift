@@ -1,3 +1,5 @@
+import ArgumentParser
+@testable import TrainingCLI
 import Foundation
 import Testing
 @testable import Training
@@ -78,4 +80,17 @@ func gzipped(_ bytes: [UInt8]) throws -> [UInt8] {
 func datasetError(_ body: () throws -> Void) -> DatasetError? {
     do { try body() } catch let error as DatasetError { return error } catch { return nil }
     return nil
+}
+
+/// Parses and runs `type` exactly as its executable does (arguments normalized as
+/// `main` normalizes them), returning the message it would print and the status it would
+/// exit with (0 when nothing was thrown).
+func runCommand<Command: ParsableCommand>(_ type: Command.Type, _ arguments: [String]) -> (message: String, status: Int32) {
+    do {
+        var command = try type.parseAsRoot(ExperimentOptions.normalizedArguments(arguments))
+        try command.run()
+        return ("", 0)
+    } catch {
+        return (type.message(for: error), type.exitCode(for: error).rawValue)
+    }
 }
