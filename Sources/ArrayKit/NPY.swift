@@ -128,11 +128,8 @@ public enum NPYArray: Equatable, Sendable {
     }
 
     static func readFile(_ url: URL) throws(NPYError) -> Data {
-        do {
-            // Read, not mapped: a mapped file that shrinks while we decode it would crash us.
-            return try Data(contentsOf: url)
-        } catch {
-            throw .unreadable(path: url.path, reason: (error as NSError).localizedDescription)
+        do { return try readRegularFile(url) } catch {
+            throw .unreadable(path: url.path, reason: error.description)
         }
     }
 }

@@ -110,10 +110,8 @@ public enum Safetensors {
     /// Reads and validates the file at `url`; see ``decode(_:)``.
     public static func read(contentsOf url: URL) throws(SafetensorsError) -> SafetensorsFile {
         let data: Data
-        // Read, not mapped: a mapped file that another process truncates while we decode it
-        // would kill us with SIGBUS instead of failing a bounds check.
-        do { data = try Data(contentsOf: url) } catch {
-            throw .cannotRead(path: url.path, reason: error.localizedDescription)
+        do { data = try readRegularFile(url) } catch {
+            throw .cannotRead(path: url.path, reason: error.description)
         }
         return try decode(data)
     }

@@ -6,6 +6,20 @@ import Testing
 /// (Tests/Fuzz/run.sh; the fuzzers themselves found no crash in 1,000,000 executions each),
 /// and the NaN checks that guard loading weights.
 @Suite struct HostileFileTests {
+    @Test func devicesAndDirectoriesAreRefusedBeforeReading() throws {
+        // /dev/zero never ends: reading it whole would allocate until the process dies.
+        for path in ["/dev/zero", NSTemporaryDirectory()] {
+            let url = URL(fileURLWithPath: path)
+            #expect(throws: NPYError.self) { try NPYArray(contentsOf: url) }
+            do { _ = try NPYArray(contentsOf: url) } catch {
+                #expect(error.description.contains("not a regular file"), "\(error)")
+            }
+            do { _ = try Safetensors.read(contentsOf: url); Issue.record("\(path) was read") } catch {
+                #expect(error.description.contains("not a regular file"), "\(error)")
+            }
+        }
+    }
+
     @Test func emptyShapesWhoseOtherSizesOverflowAreRefused() {
         // (0, 2^40, 2^40) holds no element, so the old element count (0) passed, but any
         // stride computation on the loaded array overflowed. NumPy refuses it too.
