@@ -5,23 +5,8 @@ import ArrayKit
 // order h² ≈ 1e-12 and a rounding error of order ε·|f|/h ≈ 1e-10·|f|, both far below the
 // 1e-6 tolerance the tests use.
 
-/// The gradient of the scalar function `f` at `x` by central differences,
-/// `(f(x + h eᵢ) − f(x − h eᵢ)) / 2h` for every element `i`, in `x`'s shape.
-func numericalGradient(at x: NDArray<Double>, step h: Double = 1e-6,
-                       of f: (NDArray<Double>) -> Double) -> NDArray<Double> {
-    let values = x.scalars
-    var probe = x
-    var gradient = [Double](repeating: 0, count: x.count)
-    for i in 0..<x.count {
-        probe.withUnsafeMutableBufferPointer { $0[i] = values[i] + h }
-        let plus = f(probe)
-        probe.withUnsafeMutableBufferPointer { $0[i] = values[i] - h }
-        let minus = f(probe)
-        probe.withUnsafeMutableBufferPointer { $0[i] = values[i] }
-        gradient[i] = (plus - minus) / (2 * h)
-    }
-    return NDArray(gradient, shape: x.shape)
-}
+// `numericalGradient(at:step:of:)`, the central difference itself, is ArrayKit's own (the
+// one its public `gradientCheck` uses).
 
 /// `‖a − b‖ / max(‖a‖, ‖b‖)` in the Frobenius norm: the relative error of two gradients
 /// of the same shape, insensitive to single near-zero entries. Infinite on a shape mismatch

@@ -106,10 +106,10 @@ private func finiteDifferenceCheck(
     precondition(step > 0 && step.isFinite, "gradientCheck: step must be positive and finite, got \(step)")
     let analyticInput = analyticInputGradient(input)
     let analyticParameters = layer?.gradients ?? []
-    var entries = [compare("input", analyticInput, numericalGradient(of: input, step: step, objective))]
+    var entries = [compare("input", analyticInput, numericalGradient(at: input, step: step, of: objective))]
     if let layer {
         for ((name, value), (_, gradient)) in zip(layer.parameters, analyticParameters) {
-            let numerical = numericalGradient(of: value, step: step) { perturbed in
+            let numerical = numericalGradient(at: value, step: step) { perturbed in
                 layer.setParameter(named: name, to: perturbed)
                 return objective(input)
             }
@@ -121,10 +121,15 @@ private func finiteDifferenceCheck(
     return GradientCheckResult(entries: entries)
 }
 
-/// (f(x + h eᵢ) − f(x − h eᵢ)) / 2h for every element i: error O(h²) against O(h) for a
-/// one-sided difference.
-private func numericalGradient(of x: NDArray<Double>, step h: Double,
-                               _ f: (NDArray<Double>) -> Double) -> NDArray<Double> {
+/// The gradient of the scalar function `f` at `x` by central differences,
+/// (f(x + h eᵢ) − f(x − h eᵢ)) / 2h for every element i, in `x`'s shape: error O(h²)
+/// against O(h) for a one-sided difference. The reference every gradient check uses.
+///
+/// ```swift
+/// let g = numericalGradient(at: w) { $0.squared().sum() }   // ≈ 2w
+/// ```
+public func numericalGradient(at x: NDArray<Double>, step h: Double = 1e-6,
+                              of f: (NDArray<Double>) -> Double) -> NDArray<Double> {
     var probe = x
     var gradient = NDArray<Double>.zeros(x.shape)
     let original = x.scalars
