@@ -1,6 +1,7 @@
 """Shared by the NumPy and PyTorch reference trainings: the same data pipeline as
 Backprop's (pixels / 255, normalized by the training split's scalar mean and std,
 55,000 / 5,000 split, batch 128, drop the last partial training batch)."""
+import argparse
 import gzip
 import json
 import os
@@ -10,6 +11,18 @@ import time
 import numpy as np
 
 DEFAULT_DIR = "/usr/share/datasets/fashion-mnist"
+
+
+def parse_args():
+    """The options both reference trainings take, with the assignment's defaults."""
+    p = argparse.ArgumentParser()
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--lr", type=float, default=0.1)
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--hidden", type=int, default=128)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--data-dir", default=DEFAULT_DIR)
+    return p.parse_args()
 
 
 def load_idx(path):

@@ -1,6 +1,5 @@
 """The assignment's NumPy MLP (784-128-10, ReLU, softmax cross-entropy, SGD 0.1, batch 128),
 written the way a careful NumPy user would, as the speed and accuracy reference."""
-import argparse
 import time
 
 import numpy as np
@@ -9,14 +8,7 @@ import common
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--lr", type=float, default=0.1)
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--hidden", type=int, default=128)
-    p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--data-dir", default=common.DEFAULT_DIR)
-    a = p.parse_args()
+    a = common.parse_args()
     tx, ty, vx, vy, sx, sy, load_seconds = common.load(a.data_dir)
     rng = np.random.default_rng(a.seed)
     w1 = (rng.standard_normal((a.hidden, 784)) * np.sqrt(1 / 784)).astype(np.float32)

@@ -1,6 +1,5 @@
 """The assignment's PyTorch MLP (784-128-10, ReLU, CrossEntropyLoss, SGD 0.1, batch 128), the
 speed and accuracy reference for AutoGrad. Runs on the CPU."""
-import argparse
 import time
 
 import numpy as np
@@ -10,14 +9,7 @@ import common
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--lr", type=float, default=0.1)
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--hidden", type=int, default=128)
-    p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--data-dir", default=common.DEFAULT_DIR)
-    a = p.parse_args()
+    a = common.parse_args()
     torch.manual_seed(a.seed)
     tx, ty, vx, vy, sx, sy, load_seconds = common.load(a.data_dir)
     tx, ty, vx, vy, sx, sy = map(torch.from_numpy, (tx, ty, vx, vy, sx, sy))
