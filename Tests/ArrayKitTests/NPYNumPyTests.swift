@@ -2,22 +2,8 @@ import Foundation
 import Testing
 @testable import ArrayKit
 
-/// Runs `python3 -c script args…`, returning its exit status and combined output.
-func runPython(_ script: String, _ arguments: [String] = []) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", script] + arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let output = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: output, as: UTF8.self))
-}
-
 /// Whether `python3` with NumPy is installed (CI installs it; elsewhere the suite is skipped).
-let numpyIsAvailable: Bool = (try? runPython("import numpy").status) == 0
+let numpyIsAvailable: Bool = (try? ReferencePython.run("import numpy")) != nil
 
 @Suite(.enabled(if: numpyIsAvailable, "needs python3 with numpy"))
 struct NPYNumPyTests {
@@ -54,9 +40,11 @@ struct NPYNumPyTests {
         print('ok')
         """
         let hex = { (values: [Double]) in values.map { hexText($0) }.joined(separator: ",") }
-        let result = try runPython(script, [directory.path,
-                                            hex(f.scalars.map(Double.init)), hex(d.scalars)])
-        #expect(result.status == 0 && result.output.hasSuffix("ok\n"), "numpy said: \(result.output)")
+        // A failing assertion in the script throws, with NumPy's message, and fails the test.
+        let output = String(decoding: try ReferencePython.run(script, [directory.path,
+                                                                    hex(f.scalars.map(Double.init)), hex(d.scalars)]),
+                            as: UTF8.self)
+        #expect(output.hasSuffix("ok\n"), "numpy said: \(output)")
 
         let f2 = try NDArray<Float>(npyContentsOf: directory.appendingPathComponent("f2.npy"))
         #expect(f2 == f * 2 + 1)

@@ -2,8 +2,8 @@ import Foundation
 import Testing
 @testable import ArrayKit
 
-/// Runs the reference implementation (`pip install safetensors`, with numpy) through
-/// `python3`, when it is installed; the cross-language tests are skipped otherwise.
+/// Runs Python references (NumPy; `pip install safetensors`) through `python3`, when it is
+/// installed; the cross-language tests (.npy and safetensors) are skipped otherwise.
 enum ReferencePython {
     /// The `python3` on `PATH`, if any.
     static let executable: URL? = {
