@@ -42,17 +42,9 @@ public struct TrainManual: ParsableCommand {
                                      classes: experiment.classes, learningRate: options.learningRate,
                                      seed: options.seed)
         if resumption == nil { try experiment.loadInitialWeights(into: model) }
-        let run = try resumption?.run ?? RunDirectory(path: options.output, backend: "manual")
-        let history = try interruptible(command: "train-manual") {
-            try run.keepingOnlyIfSuccessful { run in
-                experiment.header(title: "train-manual: hand-written backprop (ArrayKit)", model: model,
-                                  layers: "ReLU", method: "softmax cross-entropy, SGD", run: run).forEach(experiment.say)
-                return try experiment.train(model, in: run, config: options.config, progress: ProgressReporter(),
-                                            resumingFrom: resumption?.checkpoint, arguments: options.arguments,
-                                            shouldStop: Interrupts.isRequested)
-            }
-        }
-        if options.json { print(try RunSummary(history, outputDirectory: run.url).jsonLine()) }
+        try experiment.trainInterruptibly(model, command: "train-manual", title: "train-manual: hand-written backprop (ArrayKit)",
+                                          layers: "ReLU", method: "softmax cross-entropy, SGD", config: options.config,
+                                          arguments: options.arguments, resuming: resumption)
     }
 }
 
@@ -107,16 +99,27 @@ public struct TrainAutoGrad: ParsableCommand {
         if autograd.momentum != 0 { method += " momentum \(compactText(autograd.momentum))" }
         if autograd.weightDecay != 0 { method += " weight decay \(compactText(autograd.weightDecay))" }
         if autograd.schedule != .constant { method += ", \(autograd.schedule.rawValue) schedule" }
-        let run = try resumption?.run ?? RunDirectory(path: options.output, backend: "autograd")
-        let history = try interruptible(command: "train-autograd") {
+        try experiment.trainInterruptibly(model, command: "train-autograd",
+                                          title: "train-autograd: automatic differentiation (AutoGrad)",
+                                          layers: autograd.batchNorm ? "BatchNorm1d, ReLU" : "ReLU", method: method,
+                                          config: config, arguments: options.arguments + autograd.arguments,
+                                          resuming: resumption)
+    }
+}
+
+extension Experiment {
+    /// What both training commands share: the run directory (new, or the resumed run's),
+    /// the header, training with per-epoch checkpoints and Ctrl-C, and the `--json` summary.
+    func trainInterruptibly(_ model: some Classifier, command: String, title: String, layers: String,
+                            method: String, config: [String: String], arguments: [String],
+                            resuming resumption: Resumption?) throws {
+        let run = try resumption?.run ?? RunDirectory(path: options.output, backend: model.backend)
+        let history = try interruptible(command: command) {
             try run.keepingOnlyIfSuccessful { run in
-                experiment.header(title: "train-autograd: automatic differentiation (AutoGrad)", model: model,
-                                  layers: autograd.batchNorm ? "BatchNorm1d, ReLU" : "ReLU", method: method, run: run)
-                    .forEach(experiment.say)
-                return try experiment.train(model, in: run, config: config, progress: ProgressReporter(),
-                                            resumingFrom: resumption?.checkpoint,
-                                            arguments: options.arguments + autograd.arguments,
-                                            shouldStop: Interrupts.isRequested)
+                header(title: title, model: model, layers: layers, method: method, run: run).forEach(say)
+                return try train(model, in: run, config: config, progress: ProgressReporter(),
+                                 resumingFrom: resumption?.checkpoint, arguments: arguments,
+                                 shouldStop: Interrupts.isRequested)
             }
         }
         if options.json { print(try RunSummary(history, outputDirectory: run.url).jsonLine()) }
