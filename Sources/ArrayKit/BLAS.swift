@@ -5,12 +5,16 @@ import CBLAS
 /// Debian's OpenBLAS 0.3.21 does not recognise recent CPUs and would run its generic
 /// "Prescott" kernel; the loader (Sources/CBLAS/blas_loader.c) names the right one in
 /// `OPENBLAS_CORETYPE` before the library initialises, unless the user set it.
-/// It runs one thread unless `OPENBLAS_NUM_THREADS` (or `OMP_NUM_THREADS`) says otherwise
-/// or ``threads`` is set: the MLP's products are too small to gain from a second core,
-/// and lose much when the cores are shared (Docs/Performance.md).
+///
+/// OpenBLAS itself runs one thread. A large product is cut into blocks of rows that
+/// ``threads`` threads compute at once (``Parallel``, Sources/CBLAS/product_split.c),
+/// and the blocks start on the kernel's own tiles, so every element is computed exactly
+/// as in one call: results are the same, bit for bit, for any thread count. The count is
+/// `OPENBLAS_NUM_THREADS` (or `GOTO_NUM_THREADS`, `OMP_NUM_THREADS`) when set, otherwise
+/// the number of CPUs the process may use (at most 8); ``threads`` changes it in code.
 ///
 /// ```swift
-/// print(BLAS.summary)   // "BLAS: OpenBLAS 0.3.21, core Haswell, 1 thread"
+/// print(BLAS.summary)   // "BLAS: OpenBLAS 0.3.21, core Haswell, 2 threads"
 /// ```
 public enum BLAS {
     /// An error loading the BLAS library; its text says what to install.
@@ -36,13 +40,21 @@ public enum BLAS {
     /// Whether Backprop chose the kernel (false when `OPENBLAS_CORETYPE` was set by the user).
     public static var coreWasChosen: Bool { bp_blas_core_was_chosen() != 0 }
 
-    /// The threads OpenBLAS uses for a product.
+    /// The threads a large product (and a ``Parallel`` loop) runs on, 1–8.
     public static var threads: Int {
         get { Int(bp_blas_num_threads()) }
         set { bp_blas_set_num_threads(Int32(newValue)) }
     }
 
-    /// One line for run headers: `BLAS: OpenBLAS 0.3.21, core Haswell, 1 thread`.
+    /// The row multiple at which a product of `Scalar`s is cut between threads: blocks
+    /// starting on multiples of it give exactly the one-call result. Measured on first use
+    /// by comparing both on a test product; 0 if no candidate agreed, and then products
+    /// run on one thread.
+    public static func splitAlignment<Scalar: NDScalar>(for _: Scalar.Type) -> Int {
+        Int(bp_product_row_alignment(Scalar.self == Double.self ? 1 : 0))
+    }
+
+    /// One line for run headers: `BLAS: OpenBLAS 0.3.21, core Haswell, 2 threads`.
     public static var summary: String {
         do { try load() } catch { return "BLAS: unavailable (\(error))" }
         let words = configuration.split(separator: " ")

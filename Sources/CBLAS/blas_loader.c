@@ -14,7 +14,6 @@ typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int
 typedef void (*dgemm_fn)(int, int, int, int, int, int, double, const double *, int,
                          const double *, int, double, double *, int);
 typedef char *(*str_fn)(void);
-typedef int (*int_fn)(void);
 typedef void (*set_threads_fn)(int);
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -24,7 +23,6 @@ static int chosen = 0;
 static sgemm_fn p_sgemm;
 static dgemm_fn p_dgemm;
 static str_fn p_corename, p_config;
-static int_fn p_num_threads;
 static set_threads_fn p_set_threads;
 
 // The best kernel OpenBLAS 0.3.21 has for this CPU, or NULL to let it decide.
@@ -79,15 +77,20 @@ static void load(void) {
     p_dgemm = (dgemm_fn)dlsym(handle, "cblas_dgemm");
     p_corename = (str_fn)dlsym(handle, "openblas_get_corename");
     p_config = (str_fn)dlsym(handle, "openblas_get_config");
-    p_num_threads = (int_fn)dlsym(handle, "openblas_get_num_threads");
     p_set_threads = (set_threads_fn)dlsym(handle, "openblas_set_num_threads");
-    // One thread unless the user chose: the MLP's products are small (128 x 784 x 128),
-    // and on 2 cores a second BLAS thread gained nothing when idle and cost 2-3x as soon as
-    // another process competed for the cores (its workers spin waiting for a core); see
-    // Docs/Performance.md. OpenBLAS reads these variables itself when they are set.
-    if (p_set_threads && !getenv("OPENBLAS_NUM_THREADS") && !getenv("GOTO_NUM_THREADS") &&
-        !getenv("OMP_NUM_THREADS"))
-        p_set_threads(1);
+    // OpenBLAS itself always runs one thread; a product is split between threads by
+    // product_split.c instead (bit-identical whatever the count, and it degrades to one
+    // thread instead of waiting when another process has a core). The count is the user's
+    // OPENBLAS_NUM_THREADS (or GOTO_NUM_THREADS, OMP_NUM_THREADS) when set, else the
+    // number of CPUs this process may run on, at most 8. See Docs/Performance.md.
+    if (p_set_threads) p_set_threads(1);
+    const char *names[] = {"OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"};
+    int threads = 0;
+    for (size_t i = 0; i < sizeof names / sizeof *names && threads < 1; i++) {
+        const char *value = getenv(names[i]);
+        if (value) threads = atoi(value);
+    }
+    bp_parallel_set_threads(threads >= 1 ? threads : bp_parallel_default_threads());
     if (!p_sgemm || !p_dgemm) {
         snprintf(load_error, sizeof load_error,
                  "%s has no cblas_sgemm/cblas_dgemm; it is not OpenBLAS", loaded_path);
@@ -123,11 +126,11 @@ const char *bp_blas_path(void) { pthread_once(&once, load); return loaded_path; 
 int bp_blas_core_was_chosen(void) { pthread_once(&once, load); return chosen; }
 int bp_blas_num_threads(void) {
     pthread_once(&once, load);
-    return p_num_threads ? p_num_threads() : 1;
+    return bp_parallel_threads();
 }
 void bp_blas_set_num_threads(int threads) {
     pthread_once(&once, load);
-    if (p_set_threads) p_set_threads(threads);
+    bp_parallel_set_threads(threads);
 }
 
 void bp_sgemm(int transA, int transB, int m, int n, int k, float alpha,

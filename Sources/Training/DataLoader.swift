@@ -123,25 +123,33 @@ public struct DataLoader: Sendable {
                 if buffer.shape != [n, width] { buffer = .zeros([n, width]) }
                 if staging.count != n * width { staging = [UInt8](repeating: 0, count: n * width) }
                 let rows = order[position..<(position + n)]
-                // Two passes. The rows sit at random places in a set larger than the cache;
-                // copying their bytes first lets the memory system fetch many rows at once,
-                // where a lookup per byte straight from them waited on each row's misses in
-                // turn (it took 3× longer). The lookups then read a buffer in L2.
+                // Per row range, on all threads: copy the rows' bytes, then look them up. The
+                // rows sit at random places in a set larger than the cache; copying their
+                // bytes first lets the memory system fetch many rows at once, where a lookup
+                // per byte straight from them waited on each row's misses in turn (it took
+                // 3× longer). The lookups then read a buffer in L2. When the previous batch
+                // has been released the buffer is uniquely owned and is written in place;
+                // otherwise copy-on-write gives the caller's copy its own.
+                let first = position
                 staging.withUnsafeMutableBufferPointer { bytes in
-                    loader.images.pixels.withUnsafeBufferPointer { pixels in
-                        var target = bytes.baseAddress!
-                        for row in rows {
-                            target.update(from: pixels.baseAddress! + row * width, count: width)
-                            target += width
-                        }
-                    }
-                }
-                // When the previous batch has been released the buffer is uniquely owned and
-                // is written in place; otherwise copy-on-write gives the caller's copy its own.
-                buffer.withUnsafeMutableBufferPointer { out in
-                    loader.table.withUnsafeBufferPointer { table in
-                        staging.withUnsafeBufferPointer { bytes in
-                            for i in 0..<bytes.count { out[i] = table[Int(bytes[i])] }
+                    buffer.withUnsafeMutableBufferPointer { out in
+                        loader.images.pixels.withUnsafeBufferPointer { pixels in
+                            loader.table.withUnsafeBufferPointer { table in
+                                order.withUnsafeBufferPointer { order in
+                                    Parallel.forEachRange(n, minimum: 16) { range in
+                                        let (bytes, out, table, pixels) = (bytes, out, table, pixels)  // see Linear.subtract
+                                        var target = bytes.baseAddress! + range.lowerBound * width
+                                        for row in range {
+                                            target.update(from: pixels.baseAddress! + order[first + row] * width,
+                                                          count: width)
+                                            target += width
+                                        }
+                                        for i in (range.lowerBound * width)..<(range.upperBound * width) {
+                                            out[i] = table[Int(bytes[i])]
+                                        }
+                                    }
+                                }
+                            }
                         }
                     }
                 }

@@ -38,7 +38,7 @@ func runExample() {
     let relu = y.maximum(0)
     let rowSums = relu.sum(axis: 1, keepDims: true)                  // (4, 1)
     let gradB = NDArray<Float>.ones([4, 2]).reduced(toShape: [2])    // bias gradient: [4, 4]
-    print(BLAS.summary, rowSums, gradB)                              // BLAS: OpenBLAS 0.3.21, core Haswell, 1 thread
+    print(BLAS.summary, rowSums, gradB)                              // BLAS: OpenBLAS 0.3.21, core Haswell, 2 threads
 }
 
 do {

@@ -20,6 +20,7 @@ const char *bp_blas_config(void);
 const char *bp_blas_path(void);
 /// 1 if Backprop chose the core (OPENBLAS_CORETYPE was not set by the user).
 int bp_blas_core_was_chosen(void);
+/// Threads per matrix product (product_split.c); OpenBLAS itself runs one.
 int bp_blas_num_threads(void);
 void bp_blas_set_num_threads(int threads);
 
@@ -30,5 +31,29 @@ void bp_sgemm(int transA, int transB, int m, int n, int k, float alpha,
 void bp_dgemm(int transA, int transB, int m, int n, int k, double alpha,
               const double *a, int lda, const double *b, int ldb,
               double beta, double *c, int ldc);
+
+/// The same products, split into blocks of C that the calling thread and
+/// bp_blas_num_threads() - 1 persistent workers claim; each block is one
+/// single-threaded call over the whole of k, so the result is the same for any count.
+void bp_sgemm_split(int transA, int transB, int m, int n, int k, float alpha,
+                    const float *a, int lda, const float *b, int ldb,
+                    float beta, float *c, int ldc);
+void bp_dgemm_split(int transA, int transB, int m, int n, int k, double alpha,
+                    const double *a, int lda, const double *b, int ldb,
+                    double beta, double *c, int ldc);
+
+/// The row alignment at which split products equal one call bit for bit (measured on
+/// first use), or 0 if none was found and products are not split.
+int bp_product_row_alignment(int isDouble);
+
+/// Runs body(context, i) for every i in 0..<count on the calling thread and
+/// bp_parallel_threads() - 1 persistent workers (parallel.c), and returns when all have
+/// run. Pieces are claimed in turn; if another loop is running, the caller runs them all.
+void bp_parallel_for(int count, void (*body)(void *context, int index), void *context);
+/// The threads of a parallel loop (and of a matrix product); OpenBLAS itself runs one.
+int bp_parallel_threads(void);
+void bp_parallel_set_threads(int count);
+/// The CPUs this process may run on, at most 8.
+int bp_parallel_default_threads(void);
 
 #endif
