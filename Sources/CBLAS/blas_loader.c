@@ -48,6 +48,17 @@ static void load(void) {
         set_here = 1;
         chosen = 1;
     }
+    // The thread count the user asked for is ours to honour (product_split.c); OpenBLAS
+    // itself must start no thread pool: its idle workers poll with sched_yield and took
+    // a core from ours (three runnable threads on two CPUs).
+    const char *names[] = {"OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"};
+    int threads = 0;
+    for (size_t i = 0; i < sizeof names / sizeof *names && threads < 1; i++) {
+        const char *value = getenv(names[i]);
+        if (value) threads = atoi(value);
+    }
+    char *user_threads = getenv("OPENBLAS_NUM_THREADS") ? strdup(getenv("OPENBLAS_NUM_THREADS")) : NULL;
+    setenv("OPENBLAS_NUM_THREADS", "1", 1);
     const char *override = getenv("BACKPROP_OPENBLAS");
     const char *candidates[] = {
         override,
@@ -66,6 +77,8 @@ static void load(void) {
     // OpenBLAS reads the variable only while loading; children of this process
     // (a NumPy reference run, say) should see the environment the user gave.
     if (set_here) unsetenv("OPENBLAS_CORETYPE");
+    if (user_threads) setenv("OPENBLAS_NUM_THREADS", user_threads, 1); else unsetenv("OPENBLAS_NUM_THREADS");
+    free(user_threads);
     if (!handle) {
         snprintf(load_error, sizeof load_error,
                  "OpenBLAS could not be loaded (%s). Install it with: "
@@ -78,18 +91,12 @@ static void load(void) {
     p_corename = (str_fn)dlsym(handle, "openblas_get_corename");
     p_config = (str_fn)dlsym(handle, "openblas_get_config");
     p_set_threads = (set_threads_fn)dlsym(handle, "openblas_set_num_threads");
-    // OpenBLAS itself always runs one thread; a product is split between threads by
+    // OpenBLAS itself runs one thread; a product is split between threads by
     // product_split.c instead (bit-identical whatever the count, and it degrades to one
     // thread instead of waiting when another process has a core). The count is the user's
     // OPENBLAS_NUM_THREADS (or GOTO_NUM_THREADS, OMP_NUM_THREADS) when set, else the
     // number of CPUs this process may run on, at most 8. See Docs/Performance.md.
     if (p_set_threads) p_set_threads(1);
-    const char *names[] = {"OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"};
-    int threads = 0;
-    for (size_t i = 0; i < sizeof names / sizeof *names && threads < 1; i++) {
-        const char *value = getenv(names[i]);
-        if (value) threads = atoi(value);
-    }
     bp_parallel_set_threads(threads >= 1 ? threads : bp_parallel_default_threads());
     if (!p_sgemm || !p_dgemm) {
         snprintf(load_error, sizeof load_error,
