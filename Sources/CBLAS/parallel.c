@@ -119,12 +119,22 @@ static int ensure_workers(int wanted) {
     return workers_started + 1;
 }
 
-// Posts the loop to the workers, runs pieces here too, and waits for the last (under `submit`).
-static void run_shared(int count, void (*body)(void *, int), void *context) {
+// When the caller had to wait for a worker longer than it worked itself (the worker was
+// preempted mid-piece or woke late: another process wants the cores), sharing costs more
+// than it gains. Loops then run on the caller alone for a while, a period that doubles
+// while sharing keeps failing and is forgotten when it works again.
+enum { FirstSoloPeriod = 64, LongestSoloPeriod = 16384 };
+static int solo_loops = 0;                   // under `submit`: loops left to run alone
+static int solo_period = FirstSoloPeriod;    // under `submit`
+
+// Posts the loop to the workers, runs pieces here too, and waits for the last (under
+// `submit`). Returns whether the wait was short enough for sharing to have paid.
+static int run_shared(int count, void (*body)(void *, int), void *context) {
     job_body = body;
     job_context = context;
     atomic_store_explicit(&finished, 0, memory_order_relaxed);
     uint32_t generation = generation_of(atomic_load(&ticket)) + 1;
+    long start = now_ns();
     atomic_store(&ticket, ((uint64_t)generation << 32) | ((uint64_t)count << 16));
     if (atomic_load(&sleepers) > 0) {
         pthread_mutex_lock(&sleep_lock);
@@ -132,16 +142,28 @@ static void run_shared(int count, void (*body)(void *, int), void *context) {
         pthread_mutex_unlock(&sleep_lock);
     }
     claim_pieces(generation);
+    long own = now_ns() - start;
     // The last pieces may still run on workers; they are short, so wait by polling.
     for (int spins = 0; atomic_load_explicit(&finished, memory_order_acquire) < count; spins++) {
         if (spins < 4096) cpu_relax(); else sched_yield();
     }
+    long waited = now_ns() - start - own;
+    return waited <= own;
 }
 
 void bp_parallel_for(int count, void (*body)(void *context, int index), void *context) {
     if (count > 1 && count <= 0xffff && atomic_load(&threads) >= 2 && pthread_mutex_trylock(&submit) == 0) {
-        int shared = ensure_workers(atomic_load(&threads)) >= 2;
-        if (shared) run_shared(count, body, context);
+        int shared = solo_loops == 0 && ensure_workers(atomic_load(&threads)) >= 2;
+        if (shared) {
+            if (run_shared(count, body, context)) {
+                solo_period = FirstSoloPeriod;
+            } else {
+                solo_loops = solo_period;
+                solo_period = solo_period * 2 < LongestSoloPeriod ? solo_period * 2 : LongestSoloPeriod;
+            }
+        } else if (solo_loops > 0) {
+            solo_loops--;
+        }
         pthread_mutex_unlock(&submit);
         if (shared) return;
     }
