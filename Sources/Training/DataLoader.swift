@@ -113,7 +113,6 @@ public struct DataLoader: Sendable {
             let order: [Int]
             var position = 0
             var buffer = NDArray<Float>.zeros([0, 0])
-            var staging: [UInt8] = []
 
             public mutating func next() -> Batch? {
                 let end = loader.dropLast ? loader.batchCount * loader.batchSize : order.count
@@ -121,32 +120,29 @@ public struct DataLoader: Sendable {
                 guard n > 0 else { return nil }
                 let width = loader.images.featureCount
                 if buffer.shape != [n, width] { buffer = .zeros([n, width]) }
-                if staging.count != n * width { staging = [UInt8](repeating: 0, count: n * width) }
                 let rows = order[position..<(position + n)]
-                // Per row range, on all threads: copy the rows' bytes, then look them up. The
-                // rows sit at random places in a set larger than the cache; copying their
-                // bytes first lets the memory system fetch many rows at once, where a lookup
-                // per byte straight from them waited on each row's misses in turn (it took
-                // 3× longer). The lookups then read a buffer in L2. When the previous batch
-                // has been released the buffer is uniquely owned and is written in place;
+                // Per row range, on all threads: the rows sit at random places in a set
+                // larger than the cache, so each row is requested a few rows ahead of its
+                // lookups, and the memory system fetches several at once instead of the
+                // lookups waiting on each row's misses in turn. When the previous batch has
+                // been released the buffer is uniquely owned and is written in place;
                 // otherwise copy-on-write gives the caller's copy its own.
                 let first = position
-                staging.withUnsafeMutableBufferPointer { bytes in
-                    buffer.withUnsafeMutableBufferPointer { out in
-                        loader.images.pixels.withUnsafeBufferPointer { pixels in
-                            loader.table.withUnsafeBufferPointer { table in
-                                order.withUnsafeBufferPointer { order in
-                                    Parallel.forEachRange(n, minimum: 16) { range in
-                                        let (bytes, out, table, pixels) = (bytes, out, table, pixels)  // see Linear.subtract
-                                        var target = bytes.baseAddress! + range.lowerBound * width
-                                        for row in range {
-                                            target.update(from: pixels.baseAddress! + order[first + row] * width,
-                                                          count: width)
-                                            target += width
-                                        }
-                                        for i in (range.lowerBound * width)..<(range.upperBound * width) {
-                                            out[i] = table[Int(bytes[i])]
-                                        }
+                buffer.withUnsafeMutableBufferPointer { out in
+                    loader.images.pixels.withUnsafeBufferPointer { pixels in
+                        loader.table.withUnsafeBufferPointer { table in
+                            order.withUnsafeBufferPointer { order in
+                                Parallel.forEachRange(n, minimum: 16) { range in
+                                    let (out, table, pixels, order) = (out, table, pixels, order)  // see Linear.subtract
+                                    let ahead = 4
+                                    func row(_ index: Int) -> UnsafePointer<UInt8> {
+                                        pixels.baseAddress! + order[first + index] * width
+                                    }
+                                    for index in range.prefix(ahead) { prefetch(row(index), bytes: width) }
+                                    for index in range {
+                                        if index + ahead < range.upperBound { prefetch(row(index + ahead), bytes: width) }
+                                        let source = row(index), target = out.baseAddress! + index * width
+                                        for j in 0..<width { target[j] = table[Int(source[j])] }
                                     }
                                 }
                             }

@@ -56,4 +56,7 @@ void bp_parallel_set_threads(int count);
 /// The CPUs this process may run on, at most 8.
 int bp_parallel_default_threads(void);
 
+/// Asks the CPU to start loading the cache line at `address`: a hint, no effect on results.
+static inline void bp_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
+
 #endif
