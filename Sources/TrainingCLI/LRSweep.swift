@@ -28,7 +28,7 @@ public struct LRSweep: ParsableCommand {
         discussion: """
             Writes best_val_vs_lr.svg (best validation accuracy against the rate, log axis), loss_curves.svg \
             (training and validation loss per epoch, one curve per rate; diverged runs dashed and marked) and \
-            sweep.json (per rate: lr, diverged, reason, best_val_accuracy, test_accuracy, epochs) into the \
+            sweep.json (per rate: lr, diverged, interrupted, reason, best_val_accuracy, test_accuracy, epochs) into the \
             output directory. --lr is not used: --lrs gives the rates. With --jobs N > 1, OpenBLAS runs one \
             thread per product, so N runs share the cores instead of fighting over them.
             """)
