@@ -122,7 +122,14 @@ public struct Trainer {
             let resumed = epoch == firstEpoch && (checkpoint?.batchesIntoEpoch ?? 0) > 0 ? checkpoint : nil
             var partial = resumed?.partialEpoch ?? TrainingCheckpoint.PartialEpoch()
             let start = DispatchTime.now().uptimeNanoseconds
-            func elapsed() -> Double { partial.seconds + Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+            var polling: UInt64 = 0
+            func elapsed() -> Double { partial.seconds + Double(DispatchTime.now().uptimeNanoseconds - start - polling) / 1e9 }
+            // The time `shouldStop` takes (another run's turn, when two train in lockstep) is not this run's.
+            func stopRequested() -> Bool {
+                let before = DispatchTime.now().uptimeNanoseconds
+                defer { polling += DispatchTime.now().uptimeNanoseconds - before }
+                return shouldStop()
+            }
             model.beginEpoch(epoch)
             progress?.beginEpoch(epoch, of: epochs, batchCount: train.batchCount)
             if resumed == nil { partial.learningRate = model.learningRate }
@@ -141,7 +148,7 @@ public struct Trainer {
                 partial.samples += batch.count
                 progress?.batchFinished(loss: step.loss, samples: batch.count)
                 // The last step of an epoch is followed by validation and the epoch's own checkpoint.
-                if index + 1 < train.batchCount && shouldStop() {
+                if index + 1 < train.batchCount && stopRequested() {
                     var position = partial
                     position.seconds = elapsed()
                     try saveCheckpoint(snapshot(completed: epoch - 1, batches: index + 1, partial: position))

@@ -27,6 +27,7 @@ public struct CompareBackends: ParsableCommand {
     public init() {}
 
     public func run() throws {
+        Interrupts.install()
         let experiment = try Experiment(options)
         let manual = ManualClassifier(inputs: experiment.inputs, hidden: options.hiddenWidths,
                                       classes: experiment.classes, learningRate: options.learningRate,
@@ -40,21 +41,15 @@ public struct CompareBackends: ParsableCommand {
         try autograd.load(stateDict: manual.stateDict())
 
         let root = try RunDirectory(path: options.output, backend: "compare")
-        let comparison = try root.keepingOnlyIfSuccessful { root in
-            experiment.header(title: "compare-backends: manual (ArrayKit) vs autograd (AutoGrad), same weights and batches",
-                              model: manual, layers: "ReLU", method: "softmax cross-entropy, SGD", run: root)
-                .forEach(experiment.say)
-            var histories: [RunHistory] = []
-            for model in [manual, autograd] as [any Classifier] {
-                experiment.say("\n— \(model.backend) —")
-                let run = try RunDirectory(path: root.file(model.backend).path, backend: model.backend)
-                histories.append(try experiment.train(model, in: run, config: options.config, progress: ProgressReporter()))
+        let comparison = try interruptible(command: "compare-backends") {
+            try root.keepingOnlyIfSuccessful { root in
+                experiment.header(title: "compare-backends: manual (ArrayKit) vs autograd (AutoGrad), same weights and batches",
+                                  model: manual, layers: "ReLU", method: "softmax cross-entropy, SGD", run: root)
+                    .forEach(experiment.say)
+                experiment.say("training both in turns, one step each, so that Ctrl-C stops them at the same step "
+                               + "(the progress shown is manual's)")
+                return try compare(manual, autograd, experiment, in: root)
             }
-            let comparison = BackendComparison(manual: histories[0], autograd: histories[1])
-            try Figure.comparing([("manual", histories[0]), ("autograd", histories[1])]).write(to: root.file("comparison.svg"))
-            try root.write(comparison.table() + "\n" + comparison.verdict(tolerance: Self.tolerance) + "\n",
-                           to: "comparison.txt")
-            return comparison
         }
         experiment.say("")
         experiment.say(comparison.table())
@@ -62,6 +57,50 @@ public struct CompareBackends: ParsableCommand {
         experiment.say("wrote comparison.svg, comparison.txt, manual/ and autograd/ to \(root.url.path)")
         if options.json { print(try comparison.jsonLine(outputDirectory: root.url, tolerance: Self.tolerance)) }
         if !comparison.agrees(tolerance: Self.tolerance) { throw ExitCode.failure }
+    }
+
+    /// Trains both models in lockstep, each into its own run directory under `root`, and
+    /// writes the comparison of the epochs both finished — also when a signal stopped them,
+    /// in which case it throws ``ComparisonInterrupted`` after writing.
+    private func compare(_ manual: ManualClassifier, _ autograd: AutoGradClassifier, _ experiment: Experiment,
+                         in root: RunDirectory) throws -> BackendComparison {
+        func train(_ model: some Classifier, progress: ProgressReporter?, shouldStop: () -> Bool) throws -> RunHistory {
+            let run = try RunDirectory(path: root.file(model.backend).path, backend: model.backend)
+            return try experiment.train(model, in: run, config: options.config, progress: progress, shouldStop: shouldStop)
+        }
+        let results = Lockstep.run(shouldStop: Interrupts.isRequested,
+                                   { try train(manual, progress: ProgressReporter(), shouldStop: $0) },
+                                   { try train(autograd, progress: nil, shouldStop: $0) })
+        var interrupted = false
+        func history(_ result: Result<RunHistory, any Error>) throws -> RunHistory {
+            do { return try result.get() } catch let stop as RunInterrupted {
+                interrupted = true
+                return stop.history
+            }
+        }
+        let comparison = BackendComparison(manual: try history(results.0), autograd: try history(results.1))
+        try Figure.comparing([("manual", comparison.manual), ("autograd", comparison.autograd)])
+            .write(to: root.file("comparison.svg"))
+        let note = interrupted ? "interrupted by \(Interrupts.signalName) after \(comparison.pairs.count) of \(options.epochs) epochs\n" : ""
+        try root.write(comparison.table() + "\n" + comparison.verdict(tolerance: Self.tolerance) + "\n" + note,
+                       to: "comparison.txt")
+        if interrupted { throw ComparisonInterrupted(root: root, epochs: comparison.pairs.count, arguments: options.arguments) }
+        return comparison
+    }
+}
+
+/// `compare-backends` stopped by a signal: both backends at the same step, each with its
+/// checkpoint and partial reports, and the comparison of the epochs they finished.
+struct ComparisonInterrupted: InterruptionReport {
+    let root: RunDirectory
+    let epochs: Int
+    let arguments: [String]
+
+    func lines(command: String) -> [String] {
+        ["interrupted by \(Interrupts.signalName): both backends stopped at the same step after \(epochs) finished epoch(s); "
+            + "wrote comparison.txt and comparison.svg for those epochs, and each backend's checkpoint, history and figures "
+            + "(manual/, autograd/), to \(root.url.path)",
+         "rerun with: \(([command] + arguments).map(shellQuoted).joined(separator: " "))"]
     }
 }
 

@@ -129,7 +129,7 @@ struct Experiment {
                                   metadata: ["format": "pt"], integerTensors: state.integers)
         }
         if outcome.interrupted {
-            throw RunInterrupted(run: run, epochsDone: outcome.history.epochs.count, bestEpoch: outcome.history.bestEpoch)
+            throw RunInterrupted(run: run, history: outcome.history)
         }
         report(outcome.history, run: run)
         return outcome.history
@@ -156,8 +156,8 @@ extension RunDirectory {
     /// Runs `body` with this directory, removing the directory if `body` throws, so a failed
     /// run leaves no partial files.
     func keepingOnlyIfSuccessful<T>(_ body: (RunDirectory) throws -> T) throws -> T {
-        do { return try body(self) } catch let interrupted as RunInterrupted {
-            throw interrupted   // its checkpoint and reports are the point: keep them
+        do { return try body(self) } catch let interrupted as any InterruptionReport {
+            throw interrupted   // its checkpoints and reports are the point: keep them
         } catch {
             discard()
             throw error
@@ -165,16 +165,16 @@ extension RunDirectory {
     }
 }
 
-/// A run stopped by Ctrl-C after writing its checkpoint, partial reports and best model so far.
-struct RunInterrupted: Error {
+/// A run stopped by SIGINT or SIGTERM after writing its checkpoint, partial reports and best
+/// model so far; `history` holds the epochs it finished.
+struct RunInterrupted: InterruptionReport {
     let run: RunDirectory
-    let epochsDone: Int
-    let bestEpoch: Int?
+    let history: RunHistory
 
-    /// What was kept and the command that continues the run.
     func lines(command: String) -> [String] {
-        ["interrupted: wrote checkpoint.safetensors, history.json and figures after \(epochsDone) finished epoch(s)"
-            + (bestEpoch.map { ", model.safetensors of the best epoch (\($0))" } ?? "") + " to \(run.url.path)",
+        ["interrupted by \(Interrupts.signalName): wrote checkpoint.safetensors, history.json and figures after "
+            + "\(history.epochs.count) finished epoch(s)"
+            + (history.bestEpoch.map { ", model.safetensors of the best epoch (\($0))" } ?? "") + " to \(run.url.path)",
          "resume with: \(command) --resume \(shellQuoted(run.url.path))"]
     }
 }

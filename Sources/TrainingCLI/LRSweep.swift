@@ -28,7 +28,7 @@ public struct LRSweep: ParsableCommand {
         discussion: """
             Writes best_val_vs_lr.svg (best validation accuracy against the rate, log axis), loss_curves.svg \
             (training and validation loss per epoch, one curve per rate; diverged runs dashed and marked) and \
-            sweep.json (per rate: lr, diverged, reason, best_val_accuracy, test_accuracy, epochs) into the \
+            sweep.json (per rate: lr, diverged, interrupted, reason, best_val_accuracy, test_accuracy, epochs) into the \
             output directory. --lr is not used: --lrs gives the rates. With --jobs N > 1, OpenBLAS runs one \
             thread per product, so N runs share the cores instead of fighting over them.
             """)
@@ -89,11 +89,12 @@ public struct LRSweep: ParsableCommand {
         // Fail on a bad --init-from before any directory exists.
         try experiment.loadInitialWeights(into: makeModel(learningRate: learningRates[0], experiment).model)
         let root = try RunDirectory(path: options.output, backend: "lr-sweep")
-        if rangeTest {
+        if rangeTest {   // one epoch, nothing worth saving half of: Ctrl-C keeps its default
             try root.keepingOnlyIfSuccessful { try runRangeTest(experiment, in: $0) }
             return
         }
-        let sweep = try root.keepingOnlyIfSuccessful { try runSweep(experiment, in: $0) }
+        Interrupts.install()
+        let sweep = try interruptible(command: "lr-sweep") { try root.keepingOnlyIfSuccessful { try runSweep(experiment, in: $0) } }
         if options.json { print(try sweep.summaryLine(outputDirectory: root.url)) }
         if sweep.best == nil { throw ExitCode.failure }
     }
@@ -113,17 +114,20 @@ public struct LRSweep: ParsableCommand {
         experiment.say("model: \(([experiment.inputs] + options.hiddenWidths + [experiment.classes]).map(String.init).joined(separator: " → ")), "
                        + "batch \(options.batchSize), \(options.epochs) epochs, seed \(options.seed)")
         experiment.say("output: \(root.url.path)")
+        fflush(nil)   // parallel jobs print nothing until a rate ends: show the header at once in a piped log too
 
         let slots = SweepSlots(count: rates.count)
         let report: @Sendable (SweepRun) -> String = { run in
-            run.isDiverged
+            run.isInterrupted && !run.isDiverged
+                ? "lr \(compactNumber(run.learningRate)): interrupted after \(run.history.epochs.count) epoch(s)"
+                : run.isDiverged
                 ? "lr \(compactNumber(run.learningRate)): DIVERGED — \(run.divergenceReason!)"
                 : "lr \(compactNumber(run.learningRate)): best validation accuracy "
                     + String(format: "%.4f", run.bestValidationAccuracy ?? .nan)
                     + " (epoch \(run.history.bestEpoch ?? 0)), test accuracy " + String(format: "%.4f", run.testAccuracy ?? .nan)
         }
         if parallel == 1 {
-            for (index, rate) in rates.enumerated() {
+            for (index, rate) in rates.enumerated() where !Interrupts.isRequested() {
                 experiment.say("\n— lr \(compactNumber(rate)) —")
                 let run = try train(learningRate: rate, experiment, progress: ProgressReporter())
                 slots.store(run, at: index)
@@ -133,7 +137,7 @@ public struct LRSweep: ParsableCommand {
             // Each job claims the next rate, so a run that diverges early frees its thread at once.
             let job = UncheckedSendable((command: self, experiment: experiment))
             DispatchQueue.concurrentPerform(iterations: parallel) { _ in
-                while let index = slots.claimNext() {
+                while !Interrupts.isRequested(), let index = slots.claimNext() {
                     do {
                         let run = try job.value.command.train(learningRate: rates[index], job.value.experiment, progress: nil)
                         slots.store(run, at: index)
@@ -145,6 +149,8 @@ public struct LRSweep: ParsableCommand {
             }
         }
         let runs = try slots.runs()
+        // Rates a stop request cut short or kept from starting.
+        let unfinished = rates.filter { rate in !runs.contains { $0.learningRate == rate && !$0.isInterrupted } }
         var config = options.config
         config["lr"] = nil
         config["backend"] = backend.rawValue
@@ -158,13 +164,17 @@ public struct LRSweep: ParsableCommand {
             experiment.say("best learning rate: \(compactNumber(best.learningRate)) (best validation accuracy "
                            + String(format: "%.4f", best.bestValidationAccuracy!) + ", test accuracy "
                            + String(format: "%.4f", best.testAccuracy ?? .nan) + ")")
-        } else {
+        } else if unfinished.isEmpty {
             experiment.say("every learning rate diverged, so there is no best rate — try smaller rates (--lrs)")
         }
         if !sweep.divergedRates.isEmpty {
             experiment.say("diverged (excluded from best): \(sweep.divergedRates.map { compactNumber($0) }.joined(separator: ", "))")
         }
         experiment.say("wrote best_val_vs_lr.svg, loss_curves.svg, sweep.json to \(root.url.path)")
+        if !unfinished.isEmpty {
+            throw SweepInterrupted(root: root, finished: rates.count - unfinished.count, stopped: sweep.interruptedRates,
+                                   unfinished: unfinished, arguments: options.arguments + ["--backend", backend.rawValue, "--jobs", "\(jobs)"])
+        }
         return sweep
     }
 
@@ -175,8 +185,10 @@ public struct LRSweep: ParsableCommand {
         var config = options.config
         config["lr"] = compactText(learningRate)
         let outcome = experiment.trainer(progress: progress)
-            .fit(model, history: experiment.history(backend: model.backend, config: config))
-        return SweepRun(learningRate: learningRate, history: outcome.history, classCount: experiment.classes)
+            .fit(model, history: experiment.history(backend: model.backend, config: config),
+                 shouldStop: Interrupts.isRequested, saveCheckpoint: { _ in })
+        return SweepRun(learningRate: learningRate, history: outcome.history, classCount: experiment.classes,
+                        interrupted: outcome.interrupted)
     }
 
     /// A fresh model of the chosen backend at `learningRate`, and how to change its rate.
@@ -213,6 +225,7 @@ public struct LRSweep: ParsableCommand {
                 line += padded(fixed(run.bestValidationAccuracy), 14) + padded("\(run.history.bestEpoch ?? 0)", 7)
                     + padded(fixed(run.testAccuracy), 10)
                 if run.learningRate == bestRate { line += "  ← best" }
+                if run.isInterrupted { line += "  interrupted after \(run.history.epochs.count) epoch(s)" }
             }
             lines.append(line)
         }
@@ -299,12 +312,32 @@ final class SweepSlots: @unchecked Sendable {
         return try body()
     }
 
-    /// Every run in order, or the first error a job threw.
+    /// Every run that was trained (all, unless a stop request came first), in order, or the
+    /// first error a job threw.
     func runs() throws -> [SweepRun] {
         try serialized {
             if let error { throw error }
-            return results.map { $0! }
+            return results.compactMap { $0 }
         }
+    }
+}
+
+/// `lr-sweep` stopped by a signal: the running rates stopped at their next step, the rest
+/// never started; the summary and figures cover what ran, the stopped rates marked.
+struct SweepInterrupted: InterruptionReport {
+    let root: RunDirectory
+    let finished: Int
+    let stopped: [Double]
+    let unfinished: [Double]
+    let arguments: [String]
+
+    func lines(command: String) -> [String] {
+        func list(_ rates: [Double]) -> String { rates.map { compactNumber($0) }.joined(separator: ", ") }
+        return ["interrupted by \(Interrupts.signalName): \(finished) rate(s) finished"
+                    + (stopped.isEmpty ? "" : "; stopped mid-run (marked \"interrupted\"): \(list(stopped))")
+                    + "; wrote sweep.json, best_val_vs_lr.svg and loss_curves.svg for them to \(root.url.path)",
+                "rerun the unfinished rate(s) with: "
+                    + ([command] + arguments + ["--lrs"] + unfinished.map { compactText($0) }).map(shellQuoted).joined(separator: " ")]
     }
 }
 

@@ -125,12 +125,3 @@ extension Experiment {
         if options.json { print(try RunSummary(history, outputDirectory: run.url).jsonLine()) }
     }
 }
-
-/// Runs `body`; a ``RunInterrupted`` becomes the resume hint on standard output and exit
-/// status 130, as for a process killed by SIGINT.
-func interruptible<T>(command: String, _ body: () throws -> T) throws -> T {
-    do { return try body() } catch let interrupted as RunInterrupted {
-        interrupted.lines(command: command).forEach { print($0) }
-        throw ExitCode(Interrupts.exitStatus)
-    }
-}

@@ -16,8 +16,6 @@ private func fixtureArguments(_ data: URL = Fixture.gzip, epochs: Int = 1) -> [S
     ["--data-dir", data.path, "--validation-size", "100", "--hidden-dims", "16", "--epochs", "\(epochs)", "--batch-size", "64"]
 }
 
-private func exists(_ url: URL) -> Bool { FileManager.default.fileExists(atPath: url.path) }
-
 /// Bad input: a clear message, a non-zero exit and no run directory left behind.
 @Suite struct CLIBadInputTests {
     /// Runs `type` on a copy of the fixture (with `replacing` files swapped in) and checks

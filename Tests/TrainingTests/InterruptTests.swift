@@ -7,25 +7,26 @@ import Testing
 @testable import TrainingCLI
 
 
-private func exists(_ url: URL) -> Bool { FileManager.default.fileExists(atPath: url.path) }
+func exists(_ url: URL) -> Bool { FileManager.default.fileExists(atPath: url.path) }
 
 /// A run of about 12 × 50 steps on the fixture: long enough to be signalled mid-run in a debug build.
-private func slowRunArguments(output: URL) -> [String] {
+func slowRunArguments(output: URL) -> [String] {
     ["--data-dir", Fixture.gzip.path, "--validation-size", "100", "--hidden-dims", "16", "--epochs", "12",
      "--batch-size", "8", "--optimizer", "adam", "--lr", "0.001", "--output", output.path]
 }
 
-/// The built `train-autograd`, which SwiftPM puts next to the test bundle.
+/// A built executable of the package, which SwiftPM puts next to the test bundle.
 private func builtExecutable(_ name: String) throws -> URL {
     let url = Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent(name)
     try #require(FileManager.default.isExecutableFile(atPath: url.path), "build the package first: \(url.path) is missing")
     return url
 }
 
-/// Starts `train-autograd` with `arguments`, its output going to `log`.
-private func launch(_ arguments: [String], log: URL) throws -> Process {
+/// Starts the executable `name` (`train-autograd` unless told) with `arguments`, its
+/// standard output and error going to `log`.
+func launch(_ arguments: [String], log: URL, executable name: String = "train-autograd") throws -> Process {
     let process = Process()
-    process.executableURL = try builtExecutable("train-autograd")
+    process.executableURL = try builtExecutable(name)
     process.arguments = arguments
     _ = FileManager.default.createFile(atPath: log.path, contents: nil)
     let handle = try FileHandle(forWritingTo: log)
@@ -35,16 +36,19 @@ private func launch(_ arguments: [String], log: URL) throws -> Process {
     return process
 }
 
-/// Waits (up to a minute) until `file` exists; false if the process ended first.
-private func waitFor(_ file: URL, while process: Process) -> Bool {
+/// Waits (up to a minute) until `ready` holds; false if the process ended first.
+func waitUntil(while process: Process, _ ready: () -> Bool) -> Bool {
     let deadline = Date().addingTimeInterval(60)
     while Date() < deadline {
-        if exists(file) { return true }
-        if !process.isRunning { return exists(file) }
+        if ready() { return true }
+        if !process.isRunning { return ready() }
         usleep(5_000)
     }
     return false
 }
+
+/// Waits (up to a minute) until `file` exists; false if the process ended first.
+func waitFor(_ file: URL, while process: Process) -> Bool { waitUntil(while: process) { exists(file) } }
 
 @Suite(.serialized) struct InterruptTests {
     @Test func ctrlCWritesACheckpointExits130AndTheRunResumesBitIdentically() throws {

@@ -8,6 +8,9 @@ import Foundation
 /// class with equal probability, and getting worse. Such a rate is reported, drawn, and
 /// never chosen as the best.
 ///
+/// A run stopped by a signal before its last epoch is `interrupted`: reported and drawn with
+/// the epochs it finished, but never chosen as the best (it trained less than the others).
+///
 /// ```swift
 /// let run = SweepRun(learningRate: 100, history: history, classCount: 10)
 /// run.isDiverged          // true
@@ -17,10 +20,13 @@ public struct SweepRun: Sendable {
     public var learningRate: Double
     public var history: RunHistory
     public var divergenceReason: String?
+    /// Whether a stop request ended the run before its last epoch.
+    public var isInterrupted: Bool
 
-    public init(learningRate: Double, history: RunHistory, classCount: Int) {
+    public init(learningRate: Double, history: RunHistory, classCount: Int, interrupted: Bool = false) {
         self.learningRate = learningRate
         self.history = history
+        isInterrupted = interrupted
         divergenceReason = Self.divergence(of: history, classCount: classCount)
         bestValidationAccuracy = history.bestValidationAccuracy.flatMap { $0.isFinite ? $0 : nil }
         testAccuracy = history.test?.accuracy
@@ -44,8 +50,8 @@ public struct SweepRun: Sendable {
             + "\(compactNumber(uniformGuess, significantDigits: 4)) of a uniform guess"
     }
 
-    /// `lr = 0.001`, for legends.
-    public var label: String { "lr = \(compactNumber(learningRate))" }
+    /// `lr = 0.001` (`lr = 0.001 (interrupted)` when it is), for legends.
+    public var label: String { "lr = \(compactNumber(learningRate))" + (isInterrupted ? " (interrupted)" : "") }
 }
 
 /// The runs of a learning-rate sweep, ordered by rate, with the best rate (highest best
@@ -72,20 +78,22 @@ public struct LearningRateSweep: Sendable {
         self.runs = runs.sorted { $0.learningRate < $1.learningRate }
     }
 
-    /// The run with the highest best validation accuracy among those that did not diverge;
-    /// on a tie, the smaller rate. `nil` when every run diverged.
+    /// The run with the highest best validation accuracy among those that finished and did not
+    /// diverge; on a tie, the smaller rate. `nil` when there is none.
     public var best: SweepRun? {
-        runs.filter { !$0.isDiverged && $0.bestValidationAccuracy != nil }
+        runs.filter { !$0.isDiverged && !$0.isInterrupted && $0.bestValidationAccuracy != nil }
             .max { $0.bestValidationAccuracy! < $1.bestValidationAccuracy! }
     }
 
     public var divergedRates: [Double] { runs.filter(\.isDiverged).map(\.learningRate) }
+    public var interruptedRates: [Double] { runs.filter(\.isInterrupted).map(\.learningRate) }
 
     /// Best validation accuracy against the rate on a log axis. Diverged rates are a
     /// separate series of crosses-free dots at their best accuracy before diverging (0 when
-    /// no epoch finished), so they show without joining the curve.
+    /// no epoch finished), so they show without joining the curve; interrupted rates likewise,
+    /// in grey, at their best accuracy so far.
     public func bestValidationChart() -> LineChart {
-        let kept = runs.filter { !$0.isDiverged }
+        let kept = runs.filter { !$0.isDiverged && !$0.isInterrupted }
         var chart = LineChart(title: "Best validation accuracy (\(backend), \(dataset))",
                               xLabel: "learning rate", yLabel: "best validation accuracy", xScale: .log10,
                               yRange: 0...1)
@@ -96,6 +104,12 @@ public struct LearningRateSweep: Sendable {
             chart.add(LineSeries("diverged (0 = no epoch finished)", x: diverged.map(\.learningRate),
                                  y: diverged.map { $0.bestValidationAccuracy ?? 0 }, markers: true, dashed: true,
                                  color: "#d62728"))
+        }
+        let interrupted = runs.filter { $0.isInterrupted && !$0.isDiverged }
+        if !interrupted.isEmpty {
+            chart.add(LineSeries("interrupted, so far (0 = no epoch finished)", x: interrupted.map(\.learningRate),
+                                 y: interrupted.map { $0.bestValidationAccuracy ?? 0 }, markers: true, dashed: true,
+                                 color: "#7f7f7f"))
         }
         if let best {
             chart.add(LineSeries("best: \(best.label)", x: [best.learningRate], y: [best.bestValidationAccuracy!],
@@ -159,7 +173,7 @@ extension LearningRateSweep: Encodable {
         let withEpochs: Bool
 
         private enum CodingKeys: String, CodingKey {
-            case lr, diverged, reason, bestValidationAccuracy = "best_val_accuracy", bestEpoch = "best_epoch",
+            case lr, diverged, interrupted, reason, bestValidationAccuracy = "best_val_accuracy", bestEpoch = "best_epoch",
                  testAccuracy = "test_accuracy", testLoss = "test_loss", epochs
         }
 
@@ -167,6 +181,7 @@ extension LearningRateSweep: Encodable {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(run.learningRate, forKey: .lr)
             try c.encode(run.isDiverged, forKey: .diverged)
+            try c.encode(run.isInterrupted, forKey: .interrupted)
             if let reason = run.divergenceReason { try c.encode(reason, forKey: .reason) } else { try c.encodeNil(forKey: .reason) }
             try c.encodeFinite(run.bestValidationAccuracy, forKey: .bestValidationAccuracy)
             if let epoch = run.history.bestEpoch { try c.encode(epoch, forKey: .bestEpoch) } else { try c.encodeNil(forKey: .bestEpoch) }
