@@ -119,13 +119,26 @@ static int ensure_workers(int wanted) {
     return workers_started + 1;
 }
 
-// When the caller had to wait for a worker longer than it worked itself (the worker was
-// preempted mid-piece or woke late: another process wants the cores), sharing costs more
-// than it gains. Loops then run on the caller alone for a while, a period that doubles
-// while sharing keeps failing and is forgotten when it works again.
-enum { FirstSoloPeriod = 64, LongestSoloPeriod = 16384 };
+// When the caller had to wait for a worker longer than it worked itself, the worker was
+// preempted mid-piece or woke late. Once is noise (a virtual machine's CPU can pause for a
+// moment); three times in a row means another process wants the cores, and sharing then
+// costs more than it gains. Loops then run on the caller alone for a while, a period that
+// doubles while sharing keeps failing and halves while it works.
+enum { FailuresBeforeSolo = 3, ShortestSoloPeriod = 64, LongestSoloPeriod = 4096 };
+static int failures = 0;                     // under `submit`: shared loops in a row that waited
 static int solo_loops = 0;                   // under `submit`: loops left to run alone
-static int solo_period = FirstSoloPeriod;    // under `submit`
+static int solo_period = ShortestSoloPeriod; // under `submit`
+
+static void count_shared_loop(int paid) {
+    if (paid) {
+        failures = 0;
+        solo_period = solo_period / 2 > ShortestSoloPeriod ? solo_period / 2 : ShortestSoloPeriod;
+    } else if (++failures >= FailuresBeforeSolo) {
+        failures = 0;
+        solo_loops = solo_period;
+        solo_period = solo_period * 2 < LongestSoloPeriod ? solo_period * 2 : LongestSoloPeriod;
+    }
+}
 
 // Posts the loop to the workers, runs pieces here too, and waits for the last (under
 // `submit`). Returns whether the wait was short enough for sharing to have paid.
@@ -155,12 +168,7 @@ void bp_parallel_for(int count, void (*body)(void *context, int index), void *co
     if (count > 1 && count <= 0xffff && atomic_load(&threads) >= 2 && pthread_mutex_trylock(&submit) == 0) {
         int shared = solo_loops == 0 && ensure_workers(atomic_load(&threads)) >= 2;
         if (shared) {
-            if (run_shared(count, body, context)) {
-                solo_period = FirstSoloPeriod;
-            } else {
-                solo_loops = solo_period;
-                solo_period = solo_period * 2 < LongestSoloPeriod ? solo_period * 2 : LongestSoloPeriod;
-            }
+            count_shared_loop(run_shared(count, body, context));
         } else if (solo_loops > 0) {
             solo_loops--;
         }
