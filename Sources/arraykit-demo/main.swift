@@ -49,6 +49,8 @@ do {
 }
 if CommandLine.arguments.dropFirst().contains("--bench") {
     print(BLAS.summary)
+    print("products split at multiples of \(BLAS.splitAlignment(for: Float.self)) rows (Float), "
+          + "\(BLAS.splitAlignment(for: Double.self)) rows (Double); 0 = not split")
     benchmarkSgemm(m: 128, k: 784, n: 128)
 } else {
     runExample()
