@@ -122,7 +122,7 @@ public struct DataLoader: Sendable {
                 if buffer.shape != [n, width] { buffer = .zeros([n, width]) }
                 let rows = order[position..<(position + n)]
                 // Per row range, on all threads: the rows sit at random places in a set
-                // larger than the cache, so each row is requested a few rows ahead of its
+                // larger than the cache, so each row is requested eight rows ahead of its
                 // lookups, and the memory system fetches several at once instead of the
                 // lookups waiting on each row's misses in turn. When the previous batch has
                 // been released the buffer is uniquely owned and is written in place;
@@ -134,7 +134,7 @@ public struct DataLoader: Sendable {
                             order.withUnsafeBufferPointer { order in
                                 Parallel.forEachRange(n, minimum: 16) { range in
                                     let (out, table, pixels, order) = (out, table, pixels, order)  // see Linear.subtract
-                                    let ahead = 4
+                                    let ahead = 8
                                     func row(_ index: Int) -> UnsafePointer<UInt8> {
                                         pixels.baseAddress! + order[first + index] * width
                                     }
