@@ -133,7 +133,9 @@ public struct DataLoader: Sendable {
                         loader.table.withUnsafeBufferPointer { table in
                             order.withUnsafeBufferPointer { order in
                                 Parallel.forEachRange(n, minimum: 16) { range in
-                                    let (out, table, pixels, order) = (out, table, pixels, order)  // see Linear.subtract
+                                    // Local copies: read through the closure's context, every store to `out` could alias
+                                    // the pointers, and the loop would reload them.
+                                    let (out, table, pixels, order) = (out, table, pixels, order)
                                     let ahead = 8
                                     func row(_ index: Int) -> UnsafePointer<UInt8> {
                                         pixels.baseAddress! + order[first + index] * width

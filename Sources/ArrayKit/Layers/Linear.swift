@@ -94,7 +94,9 @@ public final class Linear<Scalar: NDScalar>: Layer {
         let samples = input.shape[0], width = outFeatures
         biasGradient.withUnsafeMutableBufferPointer { db in
             gradOutput.withUnsafeBufferPointer { dy in
-                let db = db  // a local: see `subtract`
+                // A local: read through the enclosing closure's context, every store to db could
+                // alias the pointers, and the column sums would not vectorize.
+                let db = db
                 for j in 0..<width { db[j] = 0 }
                 for row in 0..<samples {
                     let base = row * width
@@ -113,13 +115,7 @@ public final class Linear<Scalar: NDScalar>: Layer {
     static func subtract(_ rate: Scalar, times gradient: NDArray<Scalar>, from value: inout NDArray<Scalar>) {
         value.withUnsafeMutableBufferPointer { w in
             gradient.withUnsafeBufferPointer { g in
-                // Elementwise, so splitting it across threads changes no result.
-                Parallel.forEachRange(w.count, minimum: 32_768) { range in
-                    // Local copies: read through the closure's context, every store to w
-                    // could alias the pointers, and the loop would not vectorize.
-                    let (w, g, rate) = (w, g, rate)
-                    for i in range { w[i] -= rate * g[i] }
-                }
+                for i in 0..<w.count { w[i] -= rate * g[i] }
             }
         }
     }

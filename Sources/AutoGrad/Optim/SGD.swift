@@ -54,11 +54,7 @@ public final class SGD<Scalar: NDScalar>: Optimizer {
             guard momentum != 0 else {
                 grad.withUnsafeBufferPointer { g in
                     parameter.data.withUnsafeMutableBufferPointer { w in
-                        // Elementwise: split across threads, the results are the same.
-                        Parallel.forEachRange(w.count, minimum: 32_768) { range in
-                            let (w, g, lr, decay) = (w, g, lr, decay)  // locals: see Linear.subtract
-                            for j in range { w[j] -= lr * (g[j] + decay * w[j]) }
-                        }
+                        for j in 0..<w.count { w[j] -= lr * (g[j] + decay * w[j]) }
                     }
                 }
                 continue
@@ -69,13 +65,10 @@ public final class SGD<Scalar: NDScalar>: Optimizer {
             grad.withUnsafeBufferPointer { g in
                 parameter.data.withUnsafeMutableBufferPointer { w in
                     buffers[index]!.withUnsafeMutableBufferPointer { b in
-                        Parallel.forEachRange(w.count, minimum: 32_768) { range in
-                            let (w, g, b, lr, mu, keep, decay) = (w, g, b, lr, mu, keep, decay)
-                            for j in range {
-                                let d = g[j] + decay * w[j]
-                                b[j] = first ? d : mu * b[j] + keep * d
-                                w[j] -= lr * (nesterov ? d + mu * b[j] : b[j])
-                            }
+                        for j in 0..<w.count {
+                            let d = g[j] + decay * w[j]
+                            b[j] = first ? d : mu * b[j] + keep * d
+                            w[j] -= lr * (nesterov ? d + mu * b[j] : b[j])
                         }
                     }
                 }
