@@ -42,13 +42,15 @@ let package = Package(
         .executableTarget(name: "train-autograd", dependencies: ["TrainingCLI"]),
         .executableTarget(name: "compare-backends", dependencies: ["TrainingCLI"]),
         .executableTarget(name: "lr-sweep", dependencies: ["TrainingCLI"]),
-        .testTarget(name: "ArrayKitTests", dependencies: ["ArrayKit"], resources: [.copy("Fixtures")]),
+        // Runs python3 for the tests that compare against NumPy; not a product.
+        .target(name: "ReferencePython", path: "Tests/ReferencePython"),
+        .testTarget(name: "ArrayKitTests", dependencies: ["ArrayKit", "ReferencePython"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AutoGradTests", dependencies: ["AutoGrad", "ArrayKit"]),
         // The numerical checks of every formula in Docs/ (derivations, Question 5).
         .testTarget(name: "DocsTests", dependencies: ["ArrayKit"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TrainingCLI"], resources: [.copy("Fixtures")]),
         // ArrayKit's hand-written backprop against AutoGrad's tape, and both against PyTorch
         // fixtures made by scripts/make_reference_fixtures.py.
-        .testTarget(name: "CrossCheckTests", dependencies: ["ArrayKit", "AutoGrad"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CrossCheckTests", dependencies: ["ArrayKit", "AutoGrad", "ReferencePython"], resources: [.copy("Fixtures")]),
     ]
 )

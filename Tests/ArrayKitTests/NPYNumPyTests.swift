@@ -1,4 +1,5 @@
 import Foundation
+import ReferencePython
 import Testing
 @testable import ArrayKit
 

@@ -1,43 +1,10 @@
 import Foundation
+import ReferencePython
 import Testing
 @testable import ArrayKit
 
-/// Runs Python references (NumPy; `pip install safetensors`) through `python3`, when it is
-/// installed; the cross-language tests (.npy and safetensors) are skipped otherwise.
-enum ReferencePython {
-    /// The `python3` on `PATH`, if any.
-    static let executable: URL? = {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        return path.split(separator: ":")
-            .map { URL(fileURLWithPath: String($0)).appendingPathComponent("python3") }
-            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }()
-
-    /// Whether `python3` can import numpy and safetensors.
-    static let hasSafetensors: Bool = (try? run("import numpy, safetensors.numpy")) != nil
-
-    /// Runs `script` with `arguments` and returns its standard output; throws when it fails.
-    static func run(_ script: String, _ arguments: [String] = []) throws -> Data {
-        guard let executable else { throw PythonFailure(message: "no python3 on PATH") }
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = ["-c", script] + arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let message = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw PythonFailure(message: String(decoding: message, as: UTF8.self))
-        }
-        return data
-    }
-
-    struct PythonFailure: Error { let message: String }
-
-    /// `{name: {"dtype", "shape", "values"}}` as Python's `load_file` sees the file.
+/// `{name: {"dtype", "shape", "values"}}` as Python's `load_file` sees the file.
+extension ReferencePython {
     static let dumpScript = """
     import json, sys
     from safetensors.numpy import load_file

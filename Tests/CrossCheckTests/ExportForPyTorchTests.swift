@@ -1,6 +1,7 @@
 import ArrayKit
 import AutoGrad
 import Foundation
+import ReferencePython
 import Testing
 
 /// Models written here, in the files PyTorch users read: each backend's model with a batch
@@ -84,12 +85,12 @@ import Testing
                     within: 1e-6, "ArrayKit export loaded into AutoGrad")
     }
 
-    @Test(.enabled(if: NumPy.isAvailable, "needs python3 with numpy and safetensors (pip install safetensors)"))
+    @Test(.enabled(if: ReferencePython.hasSafetensors, "needs python3 with numpy and safetensors (pip install safetensors)"))
     func numpyRecomputesTheLogitsFromEveryExportedFile() throws {
         for export in try Self.write(to: Self.directory) {
             let model = Self.directory.appendingPathComponent("\(export.name).safetensors")
             let io = Self.directory.appendingPathComponent("\(export.name).io.safetensors")
-            let result = try JSONDecoder().decode(NumPy.Result.self, from: NumPy.run(NumPy.forwardScript, [model.path, io.path]))
+            let result = try JSONDecoder().decode(NumPy.Result.self, from: ReferencePython.run(NumPy.forwardScript, [model.path, io.path]))
             #expect(result.difference <= 1e-5, "\(export.name): NumPy's logits differ by \(result.difference)")
             let expectedKeys = try Safetensors.read(contentsOf: model).names.sorted()
             #expect(result.keys == expectedKeys)
@@ -101,35 +102,10 @@ import Testing
     }
 }
 
-/// `python3` with numpy and safetensors (what CI has; torch is not needed).
+/// The NumPy side of the export checks, run through the shared `ReferencePython` (numpy and
+/// safetensors, what CI has; torch is not needed).
 enum NumPy {
-    static let executable: URL? = {
-        (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
-            .map { URL(fileURLWithPath: String($0)).appendingPathComponent("python3") }
-            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }()
-
-    static let isAvailable = (try? run("import numpy, safetensors.numpy")) != nil
-
-    struct Failure: Error, CustomStringConvertible { let description: String }
-
     struct Result: Decodable { let difference: Double; let keys: [String] }
-
-    static func run(_ script: String, _ arguments: [String] = []) throws -> Data {
-        guard let executable else { throw Failure(description: "no python3 on PATH") }
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = ["-c", script] + arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let message = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw Failure(description: String(decoding: message, as: UTF8.self)) }
-        return data
-    }
 
     /// The equivalent `torch.nn.Sequential`'s eval-mode forward pass in NumPy (float64),
     /// from the state dict file and the architecture in the batch file's metadata; prints
