@@ -127,18 +127,17 @@ public struct DataLoader: Sendable {
                 // lookups waiting on each row's misses in turn. When the previous batch has
                 // been released the buffer is uniquely owned and is written in place;
                 // otherwise copy-on-write gives the caller's copy its own.
-                let first = position
                 buffer.withUnsafeMutableBufferPointer { out in
                     loader.images.pixels.withUnsafeBufferPointer { pixels in
                         loader.table.withUnsafeBufferPointer { table in
-                            order.withUnsafeBufferPointer { order in
+                            rows.withUnsafeBufferPointer { rows in
                                 Parallel.forEachRange(n, minimum: 16) { range in
                                     // Local copies: read through the closure's context, every store to `out` could alias
                                     // the pointers, and the loop would reload them.
-                                    let (out, table, pixels, order) = (out, table, pixels, order)
+                                    let (out, table, pixels, rows) = (out, table, pixels, rows)
                                     let ahead = 8
                                     func row(_ index: Int) -> UnsafePointer<UInt8> {
-                                        pixels.baseAddress! + order[first + index] * width
+                                        pixels.baseAddress! + rows[index] * width
                                     }
                                     for index in range.prefix(ahead) { prefetch(row(index), bytes: width) }
                                     for index in range {
