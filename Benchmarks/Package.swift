@@ -34,5 +34,13 @@ let package = Package(
                 .product(name: "Training", package: "Backprop"),
             ]
         ),
+        // Seconds per epoch of each op of an ArrayKit training step (Docs/Performance.md).
+        .executableTarget(
+            name: "step-phases",
+            dependencies: [
+                .product(name: "ArrayKit", package: "Backprop"),
+                .product(name: "Training", package: "Backprop"),
+            ]
+        ),
     ]
 )
