@@ -50,17 +50,35 @@ func waitUntil(while process: Process, _ ready: () -> Bool) -> Bool {
 /// Waits (up to a minute) until `file` exists; false if the process ended first.
 func waitFor(_ file: URL, while process: Process) -> Bool { waitUntil(while: process) { exists(file) } }
 
+/// The slow `train-autograd` run (`slowRunArguments`) started into `scratch/name`, its log in
+/// `scratch/log.txt`, once its first checkpoint is on disk.
+func startSlowRun(_ name: String, in scratch: TemporaryDirectory,
+                  sourceLocation: SourceLocation = #_sourceLocation)
+    throws -> (process: Process, run: URL, checkpoint: URL, log: URL)
+{
+    let run = scratch.url.appendingPathComponent(name)
+    let log = scratch.url.appendingPathComponent("log.txt")
+    let process = try launch(slowRunArguments(output: run), log: log)
+    let checkpoint = run.appendingPathComponent(TrainingCheckpoint.fileName)
+    #expect(waitFor(checkpoint, while: process), sourceLocation: sourceLocation)
+    return (process, run, checkpoint, log)
+}
+
+/// The text a launched process wrote so far.
+func text(_ log: URL) -> String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+/// Sends `signal` to `process`, waits for it, and returns its log.
+func stop(_ process: Process, with signal: Int32, log: URL) -> String {
+    kill(process.processIdentifier, signal)
+    process.waitUntilExit()
+    return text(log)
+}
+
 @Suite(.serialized) struct InterruptTests {
     @Test func ctrlCWritesACheckpointExits130AndTheRunResumesBitIdentically() throws {
         let scratch = try TemporaryDirectory()
-        let run = scratch.url.appendingPathComponent("interrupted")
-        let log = scratch.url.appendingPathComponent("log.txt")
-        let process = try launch(slowRunArguments(output: run), log: log)
-        let checkpoint = run.appendingPathComponent(TrainingCheckpoint.fileName)
-        #expect(waitFor(checkpoint, while: process))
-        kill(process.processIdentifier, SIGINT)
-        process.waitUntilExit()
-        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        let (process, run, checkpoint, log) = try startSlowRun("interrupted", in: scratch)
+        let output = stop(process, with: SIGINT, log: log)
         #expect(process.terminationReason == .exit && process.terminationStatus == 130, "\(output)")
         #expect(output.contains("resume with: train-autograd --resume \(run.path)"), "\(output)")
         let stopped = try TrainingCheckpoint.read(from: checkpoint)
@@ -84,10 +102,7 @@ func waitFor(_ file: URL, while process: Process) -> Bool { waitUntil(while: pro
     @Test(arguments: [0, 40, 130])
     func killMinus9LeavesTheLastCheckpointLoadable(delayMilliseconds: Int) throws {
         let scratch = try TemporaryDirectory()
-        let run = scratch.url.appendingPathComponent("killed")
-        let process = try launch(slowRunArguments(output: run), log: scratch.url.appendingPathComponent("log.txt"))
-        let checkpoint = run.appendingPathComponent(TrainingCheckpoint.fileName)
-        #expect(waitFor(checkpoint, while: process))
+        let (process, run, checkpoint, _) = try startSlowRun("killed", in: scratch)
         usleep(useconds_t(delayMilliseconds * 1_000))
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()

@@ -4,9 +4,6 @@ import Testing
 @testable import Training
 @testable import TrainingCLI
 
-/// The text a launched process wrote so far.
-private func text(_ log: URL) -> String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
-
 private func json(_ url: URL) throws -> [String: Any] {
     try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
 }
@@ -22,23 +19,12 @@ private func names(_ directory: URL) throws -> Set<String> {
     Set(try FileManager.default.contentsOfDirectory(atPath: directory.path))
 }
 
-/// Sends `signal` to `process`, waits for it, and returns its log.
-private func stop(_ process: Process, with signal: Int32, log: URL) -> String {
-    kill(process.processIdentifier, signal)
-    process.waitUntilExit()
-    return text(log)
-}
-
 /// SIGTERM (`kill`, systemd, Docker, CI) stops every command as Ctrl-C does, with status 143;
 /// compare-backends and lr-sweep stop cleanly on both.
 @Suite(.serialized) struct StopSignalTests {
     @Test func sigtermStopsTrainAutogradLikeCtrlCWithStatus143() throws {
         let scratch = try TemporaryDirectory()
-        let run = scratch.url.appendingPathComponent("terminated")
-        let log = scratch.url.appendingPathComponent("log.txt")
-        let process = try launch(slowRunArguments(output: run), log: log)
-        let checkpoint = run.appendingPathComponent(TrainingCheckpoint.fileName)
-        #expect(waitFor(checkpoint, while: process))
+        let (process, run, checkpoint, log) = try startSlowRun("terminated", in: scratch)
         let output = stop(process, with: SIGTERM, log: log)
         #expect(process.terminationReason == .exit && process.terminationStatus == 143, "\(output)")
         #expect(output.contains("interrupted by SIGTERM") && output.contains("resume with: train-autograd --resume \(run.path)"),
