@@ -14,9 +14,15 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
+        // The default run's data set-up, shared by the three below.
+        .target(
+            name: "BenchmarkSupport",
+            dependencies: [.product(name: "Training", package: "Backprop")]
+        ),
         .executableTarget(
             name: "BackpropBenchmarks",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "ArrayKit", package: "Backprop"),
                 .product(name: "AutoGrad", package: "Backprop"),
@@ -29,6 +35,7 @@ let package = Package(
         .executableTarget(
             name: "epoch-bench",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "ArrayKit", package: "Backprop"),
                 .product(name: "AutoGrad", package: "Backprop"),
                 .product(name: "Training", package: "Backprop"),
@@ -38,6 +45,7 @@ let package = Package(
         .executableTarget(
             name: "step-phases",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "ArrayKit", package: "Backprop"),
                 .product(name: "Training", package: "Backprop"),
             ]

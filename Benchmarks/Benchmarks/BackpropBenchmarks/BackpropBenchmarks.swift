@@ -10,6 +10,7 @@
 import ArrayKit
 import AutoGrad
 import Benchmark
+import BenchmarkSupport
 import Foundation
 import Training
 
@@ -39,14 +40,13 @@ func randomBatch() -> (NDArray<Float>, [Int]) {
 
 /// Fashion-MNIST from the usual places (see Docs/Datasets.md), read once.
 func loadDataset() -> Dataset {
-    do { return try Dataset.load(.fashionMNIST) } catch { fatalError("\(error)") }
+    do { return try DefaultRun.loadDataset() } catch { fatalError("\(error)") }
 }
 
 func epochBenchmark(_ backend: String, _ make: @escaping (Int) -> any Classifier) {
     Benchmark("epoch \(backend)", configuration: .init(metrics: slow, warmupIterations: 1,
                                                       maxDuration: .seconds(20), maxIterations: 5)) { benchmark in
-        let split = try DataSplit(loadDataset(), shuffle: false, seed: 42)
-        let loader = DataLoader.training(split.train, normalization: split.normalization, batchSize: 128, seed: 42)
+        let (_, loader) = try DefaultRun.training(loadDataset())
         let model = make(loader.batchCount)
         var epoch = 0
         benchmark.startMeasurement()

@@ -10,6 +10,7 @@
 // Written without ArgumentParser on purpose: it must build in seconds next to the suites.
 import ArrayKit
 import AutoGrad
+import BenchmarkSupport
 import Foundation
 import Training
 
@@ -57,24 +58,17 @@ func processCPUSeconds() -> Double {
     return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
 }
 
-func seconds(since start: ContinuousClock.Instant) -> Double {
-    let d = ContinuousClock.now - start
-    return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-}
-
 let options = Options(Array(CommandLine.arguments.dropFirst()))
 do { try BLAS.load() } catch { fail("\(error)") }
 if let threads = options.threads { BLAS.threads = threads }
 
-let locator = options.dataDirectory.map { DatasetLocator(dataDirectory: URL(fileURLWithPath: $0)) } ?? DatasetLocator()
 let loadStart = ContinuousClock.now
 let dataset: Dataset
-do { dataset = try Dataset.load(.fashionMNIST, locator: locator) } catch { fail("\(error)") }
+do { dataset = try DefaultRun.loadDataset(from: options.dataDirectory) } catch { fail("\(error)") }
 let loadSeconds = seconds(since: loadStart)
 
-let split: DataSplit
-do { split = try DataSplit(dataset, validationCount: 5_000, shuffle: false, seed: options.seed) } catch { fail("\(error)") }
-let loader = DataLoader.training(split.train, normalization: split.normalization, batchSize: 128, seed: options.seed)
+let split: DataSplit, loader: DataLoader
+do { (split, loader) = try DefaultRun.training(dataset, seed: options.seed) } catch { fail("\(error)") }
 let validation = DataLoader.evaluation(split.validation, normalization: split.normalization)
 
 let model: any Classifier = options.backend == "manual"

@@ -9,6 +9,7 @@
 //
 // Docs/Performance.md ("Why ArrayKit does not reach 0.6 × NumPy") quotes its output.
 import ArrayKit
+import BenchmarkSupport
 import Foundation
 import Training
 
@@ -32,12 +33,8 @@ while let flag = arguments.popFirst() {
 }
 
 do { try BLAS.load() } catch { fail("\(error)") }
-let locator = dataDirectory.map { DatasetLocator(dataDirectory: URL(fileURLWithPath: $0)) } ?? DatasetLocator()
-let dataset: Dataset
-do { dataset = try Dataset.load(.fashionMNIST, locator: locator) } catch { fail("\(error)") }
-let split: DataSplit
-do { split = try DataSplit(dataset, validationCount: 5_000, shuffle: false, seed: 42) } catch { fail("\(error)") }
-let loader = DataLoader.training(split.train, normalization: split.normalization, batchSize: 128, seed: 42)
+let loader: DataLoader
+do { loader = try DefaultRun.training(DefaultRun.loadDataset(from: dataDirectory)).loader } catch { fail("\(error)") }
 
 var generator = SplitMix64(seed: 42)
 let first = Linear<Float>(inFeatures: 784, outFeatures: 128, isInputLayer: true, using: &generator)
@@ -63,11 +60,6 @@ let phases = [
     "SGD update of W₁",
     "SGD update of b₁, W₂, b₂",
 ]
-
-func seconds(since start: ContinuousClock.Instant) -> Double {
-    let d = ContinuousClock.now - start
-    return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-}
 
 @MainActor func subtract(_ gradient: NDArray<Float>, from value: inout NDArray<Float>) {
     value.withUnsafeMutableBufferPointer { w in
