@@ -23,8 +23,7 @@ func benchmarkSgemm(m: Int, k: Int, n: Int) {
             calls += 20
             elapsed = clock.now - start
         }
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        best = max(best, flops * Double(calls) / seconds / 1e9)
+        best = max(best, flops * Double(calls) / (elapsed / .seconds(1)) / 1e9)
     }
     print("sgemm \(m)×\(k) · \(k)×\(n): \((best * 10).rounded() / 10) GFLOP/s (best of 5 rounds)")
 }
