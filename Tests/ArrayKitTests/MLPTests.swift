@@ -80,6 +80,33 @@ import ArrayKit
         }
     }
 
+    /// Docs/ManualBackprop.md's layer-by-layer step, through Linear's public entry points,
+    /// gives the MLP's parameters bit for bit.
+    @Test func aStepLayerByLayerEqualsTheMLPStep() {
+        var data = SplitMix64(seed: 5)
+        let x = NDArray<Float>.randomNormal([16, 12], using: &data)
+        let labels = (0..<16).map { _ in data.nextInt(below: 4) }
+        let model = MLP<Float>(inputs: 12, hidden: [8], classes: 4, seed: 42)
+        let loss = SoftmaxCrossEntropy<Float>()
+        _ = loss.forward(model.forward(x), labels: labels)
+        model.backwardToParameters(loss.backward())
+        model.sgdStep(learningRate: 0.1)
+
+        var rng = SplitMix64(seed: 42)
+        let fc1 = Linear<Float>(inFeatures: 12, outFeatures: 8, isInputLayer: true, using: &rng)
+        let relu = ReLU<Float>()
+        let fc2 = Linear<Float>(inFeatures: 8, outFeatures: 4, using: &rng)
+        let before = fc1.weight
+        _ = loss.forward(fc2.forward(relu.forward(fc1.forward(x))), labels: labels)
+        fc1.backwardParameters(relu.backward(fc2.backward(loss.backward())))
+        fc1.sgdStep(learningRate: 0.1)
+        fc2.sgdStep(learningRate: 0.1)
+
+        #expect(fc1.weight != before, "the step must move the weights")
+        let layered = (fc1.parameters + fc2.parameters).map(\.value)
+        #expect(model.parameters.map(\.value) == layered)
+    }
+
     @Test func loadRoundTripsAndRejectsParametersThatDoNotFit() throws {
         let source = MLP<Float>(inputs: 5, hidden: [7], classes: 3, seed: 1)
         let target = MLP<Float>(inputs: 5, hidden: [7], classes: 3, seed: 2)

@@ -51,7 +51,12 @@ public final class Linear<Scalar: NDScalar>: Layer {
                   using: &generator)
     }
 
+    // The public entry points are pre-specialized, as MLP's are: called from another module
+    // they would otherwise run the generic code, every element loop through witness tables.
+
     /// `Y = X Wᵀ + b` (Derivations 2.a): W is read transposed in place by gemm, never copied.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func forward(_ input: NDArray<Scalar>) -> NDArray<Scalar> {
         precondition2D(input, width: inFeatures, "Linear.forward")
         let samples = input.shape[0], width = outFeatures
@@ -74,6 +79,8 @@ public final class Linear<Scalar: NDScalar>: Layer {
     }
 
     /// Derivations 2.a: dW = dYᵀ X, db = 1ᵀ dY (column sums), dX = dY W.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward(_ gradOutput: NDArray<Scalar>) -> NDArray<Scalar> {
         backwardParameters(gradOutput)
         let samples = gradOutput.shape[0]
@@ -85,7 +92,14 @@ public final class Linear<Scalar: NDScalar>: Layer {
 
     /// dW and db only, without dX: for the input layer, whose dX (an (S, in) gemm as
     /// large as the forward product) nothing reads.
-    func backwardParameters(_ gradOutput: NDArray<Scalar>) {
+    ///
+    /// ```swift
+    /// _ = fc.forward(x)
+    /// fc.backwardParameters(dy)          // fc.weightGradient, fc.biasGradient set
+    /// ```
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func backwardParameters(_ gradOutput: NDArray<Scalar>) {
         guard let input else { preconditionFailure("Linear.backward: no cached input — call forward first") }
         precondition(gradOutput.isMatrix(input.shape[0], outFeatures),
                      "Linear.backward: gradient \(shapeText(gradOutput.shape)) does not match the output "
@@ -107,7 +121,14 @@ public final class Linear<Scalar: NDScalar>: Layer {
     }
 
     /// W ← W − η ∂L/∂W and b ← b − η ∂L/∂b, in the parameters' own storage.
-    func sgdStep(learningRate: Scalar) {
+    ///
+    /// ```swift
+    /// fc.backwardParameters(dy)
+    /// fc.sgdStep(learningRate: 0.1)
+    /// ```
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func sgdStep(learningRate: Scalar) {
         Linear.subtract(learningRate, times: weightGradient, from: &weight)
         Linear.subtract(learningRate, times: biasGradient, from: &bias)
     }
