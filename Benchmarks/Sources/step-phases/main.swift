@@ -1,8 +1,8 @@
 // step-phases: where an ArrayKit training epoch goes. It runs the default network's step
-// (784-128-10, ReLU, batch 128, SGD 0.1) op by op, as ArrayKit's MLP, SoftmaxCrossEntropy and
-// SGD run it, over real epochs of the DataLoader, and prints seconds per epoch for each op,
-// on 1 and on 2 threads in alternation (noise on a shared machine only adds time, so each
-// figure is the smaller of two passes).
+// (784-128-10, ReLU, batch 128, SGD 0.1) op by op, through the same layer calls as ArrayKit's
+// MLP and SoftmaxCrossEntropy make, over real epochs of the DataLoader, and prints seconds per
+// epoch for each op, on 1 and on 2 threads in alternation (noise on a shared machine only
+// adds time, so each figure is the smaller of two passes).
 //
 //   swift run -c release step-phases
 //   swift run -c release step-phases --data-dir DIR
@@ -41,36 +41,23 @@ let first = Linear<Float>(inFeatures: 784, outFeatures: 128, isInputLayer: true,
 let second = Linear<Float>(inFeatures: 128, outFeatures: 10, using: &generator)
 let relu = ReLU<Float>()
 let loss = SoftmaxCrossEntropy<Float>()
-let rate: Float = 0.1
-var hidden = NDArray<Float>.zeros([128, 128])
-var weightGradient = NDArray<Float>.zeros([128, 784])
-var biasGradient = NDArray<Float>.zeros([128])
 
 let phases = [
     "loader: gather and normalize the batch",
-    "first layer: bias into every row",
-    "first layer: gemm X W₁ᵀ",
+    "first layer forward: bias, gemm X W₁ᵀ",
     "ReLU",
-    "second layer forward (gemm and bias)",
+    "second layer forward",
     "softmax cross-entropy and its gradient",
     "second layer backward (dW₂, db₂, dH)",
     "ReLU backward",
-    "first layer: gemm dW₁ = dYᵀ X",
-    "first layer: db₁ (column sums)",
-    "SGD update of W₁",
-    "SGD update of b₁, W₂, b₂",
+    "first layer backward: gemm dW₁ = dYᵀ X, db₁",
+    "SGD update of W₁, b₁",
+    "SGD update of W₂, b₂",
 ]
+/// The phases that hold the two large products.
+let products = [1, 7]
 
-@MainActor func subtract(_ gradient: NDArray<Float>, from value: inout NDArray<Float>) {
-    value.withUnsafeMutableBufferPointer { w in
-        gradient.withUnsafeBufferPointer { g in
-            let w = w
-            for i in 0..<w.count { w[i] -= rate * g[i] }
-        }
-    }
-}
-
-/// Seconds per phase over one epoch.
+/// Seconds per phase over one epoch, through the same layer calls as ArrayKit's MLP makes.
 @MainActor func epoch(_ index: Int) -> [Double] {
     var t = [Double](repeating: 0, count: phases.count)
     var batches = loader.batches(epoch: index).makeIterator()
@@ -81,42 +68,27 @@ let phases = [
             start = .now
         }
         guard let batch = batches.next() else { break }
-        let x = batch.features
         lap(0)
-        hidden.withUnsafeMutableBufferPointer { h in
-            first.bias.withUnsafeBufferPointer { b in
-                for row in 0..<128 { (h.baseAddress! + row * 128).update(from: b.baseAddress!, count: 128) }
-            }
-        }
+        let hidden = first.forward(batch.features)
         lap(1)
-        NDArray.gemm(x, first.weight, into: &hidden, transposeB: true, beta: 1)
-        lap(2)
         let activations = relu.forward(hidden)
-        lap(3)
+        lap(2)
         let logits = second.forward(activations)
-        lap(4)
+        lap(3)
         _ = loss.forward(logits, labels: batch.labels)
         let gradient = loss.backward()
-        lap(5)
+        lap(4)
         let activationGradient = second.backward(gradient)
-        lap(6)
+        lap(5)
         let hiddenGradient = relu.backward(activationGradient)
+        lap(6)
+        first.backwardParameters(hiddenGradient)
         lap(7)
-        NDArray.gemm(hiddenGradient, x, into: &weightGradient, transposeA: true)
+        first.sgdStep(learningRate: 0.1)
         lap(8)
-        biasGradient.withUnsafeMutableBufferPointer { db in
-            hiddenGradient.withUnsafeBufferPointer { dy in
-                let db = db
-                for j in 0..<128 { db[j] = 0 }
-                for row in 0..<128 { for j in 0..<128 { db[j] += dy[row * 128 + j] } }
-            }
-        }
+        second.sgdStep(learningRate: 0.1)
         lap(9)
-        subtract(weightGradient, from: &first.weight)
-        lap(10)
-        subtract(biasGradient, from: &first.bias)
-        second.updateParameters { _, value, gradient in subtract(gradient, from: &value) }
-        lap(11)
+        first.clearCache()
         relu.clearCache()
         second.clearCache()
         loss.clearCache()
@@ -143,8 +115,7 @@ print("\(BLAS.summary.split(separator: ",").prefix(2).joined(separator: ",")); s
       + "the smaller of two passes")
 print("".padding(toLength: width, withPad: " ", startingAt: 0) + "  1 thread 2 threads")
 for (i, name) in phases.enumerated() { print(row(name, best[1]![i], best[2]![i])) }
-let products = [2, 8]
-print(row("the two large products", products.map { best[1]![$0] }.reduce(0, +), products.map { best[2]![$0] }.reduce(0, +)))
+print(row("first layer forward and backward", products.map { best[1]![$0] }.reduce(0, +), products.map { best[2]![$0] }.reduce(0, +)))
 print(row("everything else", best[1]!.reduce(0, +) - products.map { best[1]![$0] }.reduce(0, +),
           best[2]!.reduce(0, +) - products.map { best[2]![$0] }.reduce(0, +)))
 print(row("sum", best[1]!.reduce(0, +), best[2]!.reduce(0, +)))
