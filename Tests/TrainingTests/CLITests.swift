@@ -196,7 +196,7 @@ private func fixtureArguments(_ data: URL = Fixture.gzip, epochs: Int = 1) -> [S
         let result = await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
             let output = FileManager.default.temporaryDirectory.appendingPathComponent("backprop-cli-json-\(getpid())")
             defer { try? FileManager.default.removeItem(at: output) }
-            let data = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("fashion-mnist-mini")
+            let data = Fixture.gzip
             TrainManual.main(["--data-dir", data.path, "--validation-size", "100", "--hidden-dims", "8", "--epochs", "1",
                               "--output", output.path, "--json"])
         }

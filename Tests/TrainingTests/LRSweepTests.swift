@@ -100,7 +100,7 @@ private func history(losses: [Double], accuracy: Double = 0.5, diverged: String?
         let result = await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
             let output = FileManager.default.temporaryDirectory.appendingPathComponent("backprop-lr-sweep-\(getpid())")
             defer { try? FileManager.default.removeItem(at: output) }
-            let data = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("fashion-mnist-mini")
+            let data = Fixture.gzip
             LRSweep.main(["--data-dir", data.path, "--validation-size", "100", "--hidden-dims", "16", "--epochs", "3",
                           "--batch-size", "64", "--lrs", "0.1", "100", "--backend", "autograd", "--output", output.path, "--json"])
         }
