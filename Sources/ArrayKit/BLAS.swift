@@ -1,15 +1,17 @@
 import CBLAS
 
-/// OpenBLAS, loaded on first use with the best kernel for this CPU.
+/// OpenBLAS, loaded on first use with the kernel that gives the same numbers on every CPU.
 ///
-/// Debian's OpenBLAS 0.3.21 does not recognise recent CPUs and would run its generic
-/// "Prescott" kernel; the loader (Sources/CBLAS/blas_loader.c) names the right one in
-/// `OPENBLAS_CORETYPE` before the library initialises, unless the user set it.
+/// The loader (Sources/CBLAS/blas_loader.c) names the kernel in `OPENBLAS_CORETYPE` before
+/// the library initialises, unless the user set it: Haswell on every x86-64 CPU with AVX2
+/// and FMA, AVX-512 ones included, so that every such CPU computes a product to the same
+/// bits. Before the first product, a small product of every kind is checked against plain
+/// loops; a kernel that gets one wrong is not used (``kernelCheckFailure``).
 ///
-/// OpenBLAS itself runs one thread. A large product is cut into blocks of rows that
-/// ``threads`` threads compute at once (``Parallel``, Sources/CBLAS/product_split.c),
-/// and the blocks start on the kernel's own tiles, so every element is computed exactly
-/// as in one call: results are the same, bit for bit, for any thread count. The count is
+/// OpenBLAS itself runs one thread. A large product is cut into blocks of rows chosen from
+/// its shape alone (``productBlocks(m:n:k:)``), which ``threads`` threads claim in turn
+/// (``Parallel``, Sources/CBLAS/product_split.c); one thread computes the same blocks, so
+/// results are the same, bit for bit, for any thread count and any load. The count is
 /// `OPENBLAS_NUM_THREADS` (or `GOTO_NUM_THREADS`, `OMP_NUM_THREADS`) when set, otherwise
 /// the number of CPUs the process may use (at most 8); ``threads`` changes it in code.
 ///
@@ -46,12 +48,17 @@ public enum BLAS {
         set { bp_blas_set_num_threads(Int32(newValue)) }
     }
 
-    /// The row multiple at which a product of `Scalar`s is cut between threads: blocks
-    /// starting on multiples of it give exactly the one-call result. Measured on first use
-    /// by comparing both on a test product; 0 if no candidate agreed, and then products
-    /// run on one thread.
-    public static func splitAlignment<Scalar: NDScalar>(for _: Scalar.Type) -> Int {
-        Int(bp_product_row_alignment(Scalar.self == Double.self ? 1 : 0))
+    /// How many blocks of rows an `m × n × k` product is cut into (1: one call). It depends on
+    /// the shape alone: the same blocks are computed whatever the thread count.
+    public static func productBlocks(m: Int, n: Int, k: Int) -> Int {
+        Int(bp_product_blocks(Int32(m), Int32(n), Int32(k)))
+    }
+
+    /// Why the kernel failed its start-up check, or `nil` if it passed. After a failure every
+    /// product runs on plain loops: right, but many times slower.
+    public static var kernelCheckFailure: String? {
+        let message = String(cString: bp_blas_check_failure())
+        return message.isEmpty ? nil : message
     }
 
     /// One line for run headers: `BLAS: OpenBLAS 0.3.21, core Haswell, 2 threads`.
@@ -59,7 +66,9 @@ public enum BLAS {
         do { try load() } catch { return "BLAS: unavailable (\(error))" }
         let words = configuration.split(separator: " ")
         let version = words.count >= 2 ? "\(words[0]) \(words[1])" : "OpenBLAS"
-        return "BLAS: \(version), core \(coreName), \(threads) thread\(threads == 1 ? "" : "s")"
+        let kernel = kernelCheckFailure.map { "core \(coreName) failed its check (\($0)), so plain loops (slow)" }
+            ?? "core \(coreName)"
+        return "BLAS: \(version), \(kernel), \(threads) thread\(threads == 1 ? "" : "s")"
     }
 }
 

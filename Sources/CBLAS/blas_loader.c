@@ -24,20 +24,40 @@ static sgemm_fn p_sgemm;
 static dgemm_fn p_dgemm;
 static str_fn p_corename, p_config;
 static set_threads_fn p_set_threads;
+static bp_sgemm_fn sgemm = NULL;  // what products call: OpenBLAS, or plain loops if it failed its check
+static bp_dgemm_fn dgemm = NULL;
+static char check_failure[256];
 
-// The best kernel OpenBLAS 0.3.21 has for this CPU, or NULL to let it decide.
+// The kernel for this CPU, or NULL to let OpenBLAS decide. Haswell on every x86-64 CPU
+// with AVX2 and FMA, AVX-512 ones included: its code is the same instructions on all of
+// them, so every such CPU computes every product to the same bits. The AVX-512 kernels
+// (SkylakeX, Cooperlake) send small products down other code that sums in another order,
+// so a Zen 4 or a Xeon would give numbers of their own. A user who wants them anyway names
+// one in OPENBLAS_CORETYPE.
 static const char *best_core(void) {
 #if defined(__x86_64__)
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
-        return "SkylakeX";
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
         return "Haswell";
     if (__builtin_cpu_supports("avx"))
         return "Sandybridge";
 #endif
     return NULL;
+}
+
+// OpenBLAS's gemm in Backprop's row-major signature.
+static void openblas_sgemm(int transA, int transB, int m, int n, int k, float alpha,
+                           const float *a, int lda, const float *b, int ldb,
+                           float beta, float *c, int ldc) {
+    p_sgemm(RowMajor, transA ? Trans : NoTrans, transB ? Trans : NoTrans,
+            m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+static void openblas_dgemm(int transA, int transB, int m, int n, int k, double alpha,
+                           const double *a, int lda, const double *b, int ldb,
+                           double beta, double *c, int ldc) {
+    p_dgemm(RowMajor, transA ? Trans : NoTrans, transB ? Trans : NoTrans,
+            m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 static void load(void) {
@@ -103,6 +123,13 @@ static void load(void) {
                  "%s has no cblas_sgemm/cblas_dgemm; it is not OpenBLAS", loaded_path);
         p_sgemm = NULL;
         p_dgemm = NULL;
+        return;
+    }
+    sgemm = openblas_sgemm;
+    dgemm = openblas_dgemm;
+    if (bp_check_kernels(sgemm, dgemm, check_failure, sizeof check_failure) != 0) {
+        sgemm = bp_plain_sgemm;
+        dgemm = bp_plain_dgemm;
     }
 }
 
@@ -140,18 +167,18 @@ void bp_blas_set_num_threads(int threads) {
     bp_parallel_set_threads(threads);
 }
 
+const char *bp_blas_check_failure(void) { pthread_once(&once, load); return check_failure; }
+
 void bp_sgemm(int transA, int transB, int m, int n, int k, float alpha,
               const float *a, int lda, const float *b, int ldb,
               float beta, float *c, int ldc) {
     ensure();
-    p_sgemm(RowMajor, transA ? Trans : NoTrans, transB ? Trans : NoTrans,
-            m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 void bp_dgemm(int transA, int transB, int m, int n, int k, double alpha,
               const double *a, int lda, const double *b, int ldb,
               double beta, double *c, int ldc) {
     ensure();
-    p_dgemm(RowMajor, transA ? Trans : NoTrans, transB ? Trans : NoTrans,
-            m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    dgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }

@@ -48,8 +48,7 @@ do {
 }
 if CommandLine.arguments.dropFirst().contains("--bench") {
     print(BLAS.summary)
-    print("products split at multiples of \(BLAS.splitAlignment(for: Float.self)) rows (Float), "
-          + "\(BLAS.splitAlignment(for: Double.self)) rows (Double); 0 = not split")
+    print("a 128×784·784×128 product is cut into \(BLAS.productBlocks(m: 128, n: 128, k: 784)) blocks of rows")
     benchmarkSgemm(m: 128, k: 784, n: 128)
 } else {
     runExample()

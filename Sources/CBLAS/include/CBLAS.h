@@ -32,9 +32,10 @@ void bp_dgemm(int transA, int transB, int m, int n, int k, double alpha,
               const double *a, int lda, const double *b, int ldb,
               double beta, double *c, int ldc);
 
-/// The same products, split into blocks of C that the calling thread and
-/// bp_blas_num_threads() - 1 persistent workers claim; each block is one
-/// single-threaded call over the whole of k, so the result is the same for any count.
+/// The same products, cut into blocks of rows of C chosen from the shape alone
+/// (bp_product_blocks); the calling thread and bp_blas_num_threads() - 1 persistent workers
+/// claim them, and each block is one single-threaded call over the whole of k, so the result
+/// is the same for any thread count.
 void bp_sgemm_split(int transA, int transB, int m, int n, int k, float alpha,
                     const float *a, int lda, const float *b, int ldb,
                     float beta, float *c, int ldc);
@@ -42,9 +43,28 @@ void bp_dgemm_split(int transA, int transB, int m, int n, int k, double alpha,
                     const double *a, int lda, const double *b, int ldb,
                     double beta, double *c, int ldc);
 
-/// The row alignment at which split products equal one call bit for bit (measured on
-/// first use), or 0 if none was found and products are not split.
-int bp_product_row_alignment(int isDouble);
+/// How many blocks of rows an m × n × k product is cut into (1: one call), from the shape alone.
+int bp_product_blocks(int m, int n, int k);
+/// The first row of block `index` of `blocks` over m rows (m for index == blocks).
+int bp_product_block_start(int m, int blocks, int index);
+
+/// Why the loaded kernel failed its start-up check (a small product of each kind against a
+/// plain loop), or "" if it passed. After a failure every product runs on plain loops.
+const char *bp_blas_check_failure(void);
+/// Compares the given gemm functions with plain loops on small products of every kind;
+/// returns 0 if all agree, else -1 with a description in `message`. The start-up check.
+typedef void (*bp_sgemm_fn)(int, int, int, int, int, float, const float *, int, const float *, int,
+                            float, float *, int);
+typedef void (*bp_dgemm_fn)(int, int, int, int, int, double, const double *, int, const double *, int,
+                            double, double *, int);
+int bp_check_kernels(bp_sgemm_fn sgemm, bp_dgemm_fn dgemm, char *message, int messageLength);
+/// Row-major gemm as plain loops: the safe kernel, and the reference of the check.
+void bp_plain_sgemm(int transA, int transB, int m, int n, int k, float alpha,
+                    const float *a, int lda, const float *b, int ldb,
+                    float beta, float *c, int ldc);
+void bp_plain_dgemm(int transA, int transB, int m, int n, int k, double alpha,
+                    const double *a, int lda, const double *b, int ldb,
+                    double beta, double *c, int ldc);
 
 /// Runs body(context, i) for every i in 0..<count on the calling thread and
 /// bp_parallel_threads() - 1 persistent workers (parallel.c), and returns when all have
