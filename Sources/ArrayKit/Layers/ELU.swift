@@ -23,13 +23,7 @@ public final class ELU<Scalar: NDScalar>: Layer {
 
     @inlinable public func forward(_ input: NDArray<Scalar>) -> NDArray<Scalar> {
         var result = NDArray.reusing(&outputBuffer, shape: input.shape)
-        let alpha = self.alpha
-        result.withUnsafeMutableBufferPointer { y in
-            input.withUnsafeBufferPointer { x in
-                // expMinusOne keeps full precision for x near 0, where eˣ − 1 would cancel.
-                for i in 0..<x.count { y[i] = x[i] > 0 ? x[i] : alpha * Scalar.expMinusOne(x[i]) }
-            }
-        }
+        NDArray.elu(input, alpha: alpha, into: &result)
         self.input = input
         output = result
         outputBuffer = result
@@ -45,19 +39,7 @@ public final class ELU<Scalar: NDScalar>: Layer {
         precondition(gradOutput.shape == input.shape,
                      "ELU.backward: gradient \(shapeText(gradOutput.shape)) does not match the input \(shapeText(input.shape))")
         var gradInput = NDArray.reusing(&inputGradientBuffer, shape: input.shape)
-        let alpha = self.alpha
-        gradInput.withUnsafeMutableBufferPointer { dx in
-            input.withUnsafeBufferPointer { x in
-                output.withUnsafeBufferPointer { y in
-                    gradOutput.withUnsafeBufferPointer { dy in
-                        for i in 0..<x.count {
-                            let g = dy[i], v = x[i], slope = y[i] + alpha
-                            dx[i] = v > 0 ? g : g * slope
-                        }
-                    }
-                }
-            }
-        }
+        NDArray.eluBackward(input: input, output: output, alpha: alpha, gradient: gradOutput, into: &gradInput)
         inputGradientBuffer = gradInput
         return gradInput
     }

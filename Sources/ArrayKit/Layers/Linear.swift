@@ -54,25 +54,14 @@ public final class Linear<Scalar: NDScalar>: Layer {
     // The public entry points are pre-specialized, as MLP's are: called from another module
     // they would otherwise run the generic code, every element loop through witness tables.
 
-    /// `Y = X Wᵀ + b` (Derivations 2.a): W is read transposed in place by gemm, never copied.
+    /// `Y = X Wᵀ + b` (Derivations 2.a, ``NDArray/affine(_:weight:bias:into:)``): W is read
+    /// transposed in place by gemm, never copied.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func forward(_ input: NDArray<Scalar>) -> NDArray<Scalar> {
         precondition2D(input, width: inFeatures, "Linear.forward")
-        let samples = input.shape[0], width = outFeatures
-        var output = NDArray.reusing(&outputBuffer, rows: samples, columns: width)
-        // b goes into every row first; gemm then adds X Wᵀ on top (beta = 1): one pass,
-        // no temporary for the broadcast.
-        if samples > 0 {
-            output.withUnsafeMutableBufferPointer { out in
-                bias.withUnsafeBufferPointer { b in
-                    for row in 0..<samples {
-                        (out.baseAddress! + row * width).update(from: b.baseAddress!, count: width)
-                    }
-                }
-            }
-        }
-        NDArray.gemm(input, weight, into: &output, transposeB: true, beta: 1)
+        var output = NDArray.reusing(&outputBuffer, rows: input.shape[0], columns: outFeatures)
+        NDArray.affine(input, weight: weight, bias: bias, into: &output)
         self.input = input
         outputBuffer = output
         return output
@@ -105,19 +94,7 @@ public final class Linear<Scalar: NDScalar>: Layer {
                      "Linear.backward: gradient \(shapeText(gradOutput.shape)) does not match the output "
                      + "\(shapeText([input.shape[0], outFeatures]))")
         NDArray.gemm(gradOutput, input, into: &weightGradient, transposeA: true)
-        let samples = input.shape[0], width = outFeatures
-        biasGradient.withUnsafeMutableBufferPointer { db in
-            gradOutput.withUnsafeBufferPointer { dy in
-                // A local: read through the enclosing closure's context, every store to db could
-                // alias the pointers, and the column sums would not vectorize.
-                let db = db
-                for j in 0..<width { db[j] = 0 }
-                for row in 0..<samples {
-                    let base = row * width
-                    for j in 0..<width { db[j] += dy[base + j] }
-                }
-            }
-        }
+        NDArray.columnSums(of: gradOutput, into: &biasGradient)
     }
 
     /// W ← W − η ∂L/∂W and b ← b − η ∂L/∂b, in the parameters' own storage.
@@ -129,16 +106,8 @@ public final class Linear<Scalar: NDScalar>: Layer {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func sgdStep(learningRate: Scalar) {
-        Linear.subtract(learningRate, times: weightGradient, from: &weight)
-        Linear.subtract(learningRate, times: biasGradient, from: &bias)
-    }
-
-    static func subtract(_ rate: Scalar, times gradient: NDArray<Scalar>, from value: inout NDArray<Scalar>) {
-        value.withUnsafeMutableBufferPointer { w in
-            gradient.withUnsafeBufferPointer { g in
-                for i in 0..<w.count { w[i] -= rate * g[i] }
-            }
-        }
+        weight.sgdUpdate(gradient: weightGradient, learningRate: learningRate)
+        bias.sgdUpdate(gradient: biasGradient, learningRate: learningRate)
     }
 
     public func clearCache() { input = nil }

@@ -14,13 +14,7 @@ public final class ReLU<Scalar: NDScalar>: Layer {
 
     @inlinable public func forward(_ input: NDArray<Scalar>) -> NDArray<Scalar> {
         var output = NDArray.reusing(&outputBuffer, shape: input.shape)
-        output.withUnsafeMutableBufferPointer { y in
-            input.withUnsafeBufferPointer { x in
-                // `x < 0 ? 0 : x` rather than `x > 0 ? x : 0` so a NaN passes through, as in PyTorch,
-                // and a diverging run shows as a non-finite loss instead of being hidden.
-                for i in 0..<x.count { y[i] = x[i] < 0 ? 0 : x[i] }
-            }
-        }
+        NDArray.relu(input, into: &output)
         self.input = input
         outputBuffer = output
         return output
@@ -33,18 +27,7 @@ public final class ReLU<Scalar: NDScalar>: Layer {
         precondition(gradOutput.shape == input.shape,
                      "ReLU.backward: gradient \(shapeText(gradOutput.shape)) does not match the input \(shapeText(input.shape))")
         var gradInput = NDArray.reusing(&inputGradientBuffer, shape: input.shape)
-        gradInput.withUnsafeMutableBufferPointer { dx in
-            input.withUnsafeBufferPointer { x in
-                gradOutput.withUnsafeBufferPointer { dy in
-                    // Both loads before the test: a select of two values vectorizes, where
-                    // `x > 0 ? dy[i] : 0` branched on every (randomly signed) element.
-                    for i in 0..<x.count {
-                        let g = dy[i], v = x[i]
-                        dx[i] = v > 0 ? g : 0
-                    }
-                }
-            }
-        }
+        NDArray.reluBackward(input: input, gradient: gradOutput, into: &gradInput)
         inputGradientBuffer = gradInput
         return gradInput
     }

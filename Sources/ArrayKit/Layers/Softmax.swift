@@ -21,11 +21,7 @@ public final class Softmax<Scalar: NDScalar>: Layer {
         precondition2D(input, "Softmax.forward")
         precondition(input.shape[1] >= 1, "Softmax.forward: needs at least one class, got \(shapeText(input.shape))")
         var result = NDArray.reusing(&outputBuffer, shape: input.shape)
-        result.withUnsafeMutableBufferPointer { y in
-            input.withUnsafeBufferPointer { x in
-                softmaxRows(x, into: y, width: input.shape[1])
-            }
-        }
+        NDArray.softmaxRows(input, into: &result)
         output = result
         outputBuffer = result
         return result
@@ -38,48 +34,10 @@ public final class Softmax<Scalar: NDScalar>: Layer {
         precondition(gradOutput.shape == output.shape,
                      "Softmax.backward: gradient \(shapeText(gradOutput.shape)) does not match the output \(shapeText(output.shape))")
         var gradInput = NDArray.reusing(&inputGradientBuffer, shape: output.shape)
-        let (rows, width) = (output.shape[0], output.shape[1])
-        gradInput.withUnsafeMutableBufferPointer { dx in
-            output.withUnsafeBufferPointer { y in
-                gradOutput.withUnsafeBufferPointer { dy in
-                    for row in 0..<rows {
-                        let base = row * width
-                        var weighted: Scalar = 0
-                        for j in base..<(base + width) { weighted += dy[j] * y[j] }
-                        for j in base..<(base + width) { dx[j] = y[j] * (dy[j] - weighted) }
-                    }
-                }
-            }
-        }
+        NDArray.softmaxRowsBackward(output: output, gradient: gradOutput, into: &gradInput)
         inputGradientBuffer = gradInput
         return gradInput
     }
 
     public func clearCache() { output = nil }
-}
-
-/// Row-wise softmax of `x` into `y` (both `rows × width`, contiguous), with the max trick.
-@inlinable
-func softmaxRows<Scalar: NDScalar>(_ x: UnsafeBufferPointer<Scalar>, into y: UnsafeMutableBufferPointer<Scalar>,
-                                   width: Int) {
-    let rows = width == 0 ? 0 : x.count / width
-    for row in 0..<rows { _ = softmaxRow(x, into: y, base: row * width, width: width) }
-}
-
-/// The softmax of one row (`width` elements from `base`) with the max trick; returns the
-/// row's maximum and Σ e^(x − max), from which the fused loss takes its log-sum-exp.
-@inlinable
-func softmaxRow<Scalar: NDScalar>(_ x: UnsafeBufferPointer<Scalar>, into y: UnsafeMutableBufferPointer<Scalar>,
-                                  base: Int, width: Int) -> (largest: Scalar, sum: Scalar) {
-    var largest = x[base]
-    for j in base..<(base + width) where x[j] > largest { largest = x[j] }
-    var total: Scalar = 0
-    for j in base..<(base + width) {
-        let e = Scalar.exp(x[j] - largest)
-        y[j] = e
-        total += e
-    }
-    let scale = 1 / total
-    for j in base..<(base + width) { y[j] *= scale }
-    return (largest, total)
 }

@@ -23,23 +23,12 @@ public final class SoftmaxCrossEntropy<Scalar: NDScalar>: Loss {
     @inlinable public func forward(_ logits: NDArray<Scalar>, labels: [Int]) -> Scalar {
         precondition2D(logits, "SoftmaxCrossEntropy.forward")
         preconditionLabels(labels, fit: logits.shape, "SoftmaxCrossEntropy.forward")
-        let width = logits.shape[1]
         var p = NDArray.reusing(&probabilityBuffer, shape: logits.shape)
-        var total: Scalar = 0
-        p.withUnsafeMutableBufferPointer { y in
-            logits.withUnsafeBufferPointer { x in
-                for (row, label) in labels.enumerated() {
-                    let base = row * width
-                    let (largest, sum) = softmaxRow(x, into: y, base: base, width: width)
-                    // L_i = log Σ_k e^(x_k − m) − (x_label − m)
-                    total += Scalar.log(sum) - (x[base + label] - largest)
-                }
-            }
-        }
+        let loss = NDArray.softmaxCrossEntropy(logits: logits, labels: labels, probabilities: &p)
         probabilities = p
         probabilityBuffer = p
         self.labels = labels
-        return total / Scalar(labels.count)
+        return loss
     }
 
     /// The softmax probabilities of the last `forward`, e.g. for accuracy.
@@ -51,13 +40,8 @@ public final class SoftmaxCrossEntropy<Scalar: NDScalar>: Loss {
             preconditionFailure("SoftmaxCrossEntropy.backward: no cached input — call forward first")
         }
         var gradInput = NDArray.reusing(&inputGradientBuffer, shape: probabilities.shape)
-        let width = probabilities.shape[1], scale = 1 / Scalar(labels.count)
-        gradInput.withUnsafeMutableBufferPointer { dx in
-            probabilities.withUnsafeBufferPointer { p in
-                for i in 0..<dx.count { dx[i] = p[i] * scale }
-                for (row, label) in labels.enumerated() { dx[row * width + label] -= scale }
-            }
-        }
+        NDArray.softmaxCrossEntropyGradient(probabilities: probabilities, labels: labels,
+                                            scale: 1 / Scalar(labels.count), into: &gradInput)
         inputGradientBuffer = gradInput
         return gradInput
     }

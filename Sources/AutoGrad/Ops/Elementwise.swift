@@ -53,18 +53,21 @@ extension Tensor {
         }
     }
 
-    /// Elementwise `max(0, x)`; the gradient at 0 is taken as 0, as PyTorch does.
+    /// Elementwise `max(0, x)`; the gradient at 0 is taken as 0, as PyTorch does, and a NaN
+    /// passes through (ArrayKit's `NDArray.relu`).
     @inlinable
     public func relu() -> Tensor {
-        let y = data.map { $0 > 0 ? $0 : 0 }
-        return Tensor.result(of: "relu", data: y, inputs: [self]) { (g: consuming NDArray<Scalar>) in
-            // Into a new array: in place, the select compiled to a branch per (randomly
-            // signed) element around a store of 0, which does not vectorize.
-            [g.zipWith(y, op: "relu backward") { g, y in y > 0 ? g : 0 }]
+        let x = data
+        var y = NDArray<Scalar>.zeros([0])
+        NDArray.relu(x, into: &y)
+        return Tensor.result(of: "relu", data: y, inputs: [self]) { g in
+            var gx = NDArray<Scalar>.zeros([0])
+            NDArray.reluBackward(input: x, gradient: g, into: &gx)
+            return [gx]
         }
     }
 
-    /// Elementwise ELU: `x` for x > 0, `alpha·(eˣ − 1)` otherwise.
+    /// Elementwise ELU: `x` for x > 0, `alpha·(eˣ − 1)` otherwise (ArrayKit's `NDArray.elu`).
     ///
     /// ```swift
     /// let y = x.elu(alpha: 1)
@@ -72,17 +75,12 @@ extension Tensor {
     @inlinable
     public func elu(alpha: Scalar = 1) -> Tensor {
         let x = data
-        let y = x.map { $0 > 0 ? $0 : alpha * Scalar.expMinusOne($0) }
-        return Tensor.result(of: "elu", data: y, inputs: [self]) { (g: consuming NDArray<Scalar>) in
-            // For x ≤ 0, d/dx α(eˣ − 1) = αeˣ = y + α.
-            g.withUnsafeMutableBufferPointer { g in
-                x.withUnsafeBufferPointer { x in
-                    y.withUnsafeBufferPointer { y in
-                        for i in 0..<g.count where !(x[i] > 0) { g[i] *= y[i] + alpha }
-                    }
-                }
-            }
-            return [g]
+        var y = NDArray<Scalar>.zeros([0])
+        NDArray.elu(x, alpha: alpha, into: &y)
+        return Tensor.result(of: "elu", data: y, inputs: [self]) { [y] g in
+            var gx = NDArray<Scalar>.zeros([0])
+            NDArray.eluBackward(input: x, output: y, alpha: alpha, gradient: g, into: &gx)
+            return [gx]
         }
     }
 

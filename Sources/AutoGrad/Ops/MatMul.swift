@@ -45,8 +45,9 @@ extension Tensor {
 }
 
 /// The affine map of a linear layer, `y = x Wᵀ + b` with `weight` stored `[out, in]`, as
-/// `torch.nn.functional.linear`. Fused: the bias is the gemm's starting value, and the
-/// pullback is dX = dY W, dW = dYᵀ X, db = 1ᵀ dY (assignment 2.a), three passes in all.
+/// `torch.nn.functional.linear`, through ArrayKit's `NDArray.affine` (the bias is the gemm's
+/// starting value). The pullback is dX = dY W, dW = dYᵀ X, db = 1ᵀ dY (assignment 2.a),
+/// three passes in all.
 ///
 /// ```swift
 /// let y = linear(x, weight: w, bias: b)     // (S, in) → (S, out)
@@ -55,33 +56,18 @@ extension Tensor {
 public func linear<Scalar>(_ input: Tensor<Scalar>, weight: Tensor<Scalar>,
                            bias: Tensor<Scalar>? = nil) -> Tensor<Scalar> {
     let x = input.data, w = weight.data
-    precondition(x.rank == 2 && w.rank == 2 && x.shape[1] == w.shape[1],
-                 "linear: input \(shapeText(x.shape)) does not fit weight \(shapeText(w.shape)) — "
-                 + "expected (batch, \(w.rank == 2 ? String(w.shape[1]) : "in"))")
-    let batch = x.shape[0], outputs = w.shape[0]
-    var y: NDArray<Scalar>
-    if let bias {
-        precondition(bias.shape == [outputs],
-                     "linear: bias \(shapeText(bias.shape)) does not fit weight \(shapeText(w.shape)) — expected (\(outputs),)")
-        // Every row starts as the bias; the gemm then adds X Wᵀ (beta = 1).
-        y = .zeros([batch, outputs])
-        y.withUnsafeMutableBufferPointer { rows in
-            bias.data.withUnsafeBufferPointer { b in
-                for r in 0..<batch {
-                    _ = UnsafeMutableBufferPointer(rebasing: rows[(r * outputs)..<((r + 1) * outputs)]).update(fromContentsOf: b)
-                }
-            }
-        }
-    } else {
-        y = .zeros([batch, outputs])
-    }
-    NDArray.gemm(x, w, into: &y, transposeB: true, beta: bias == nil ? 0 : 1)
+    var y = NDArray<Scalar>.zeros([0, 0])
+    NDArray.affine(x, weight: w, bias: bias?.data, into: &y)
     let needX = input.requiresGrad, needW = weight.requiresGrad, needB = bias?.requiresGrad ?? false
     let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
     return Tensor.result(of: "linear", data: y, inputs: inputs) { g in
         let gx = needX ? blasProduct(g, w) : nil
         let gw = needW ? blasProduct(g, x, transposeA: true) : nil
-        let gb = needB ? g.sum(axis: 0) : nil
+        var gb: NDArray<Scalar>?
+        if needB {
+            gb = NDArray<Scalar>.zeros([0])
+            NDArray.columnSums(of: g, into: &gb!)
+        }
         return [gx, gw, gb]
     }
 }

@@ -61,11 +61,6 @@ public class Adam<Scalar: NDScalar>: Optimizer {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func step() {
-        let (beta1, beta2) = betas
-        let l2 = Scalar(decoupledWeightDecay ? 0 : weightDecay)
-        let shrink = Scalar(decoupledWeightDecay ? 1 - learningRate * weightDecay : 1)
-        let oneMinusBeta1 = Scalar(1 - beta1), b2 = Scalar(beta2), oneMinusBeta2 = Scalar(1 - beta2)
-        let epsilon = Scalar(eps)
         for (index, parameter) in parameters.enumerated() {
             guard let grad = gradient(of: parameter, index: index, optimizer: name) else { continue }
             if means[index] == nil {
@@ -73,26 +68,9 @@ public class Adam<Scalar: NDScalar>: Optimizer {
                 meansOfSquares[index] = NDArray.zeros(parameter.data.shape)
             }
             steps[index] += 1
-            // Bias corrections in Double, as PyTorch computes them from a Python float step.
-            let t = Double(steps[index])
-            let stepSize = Scalar(learningRate / (1 - Double.pow(beta1, t)))
-            let correction2Root = Scalar((1 - Double.pow(beta2, t)).squareRoot())
-            grad.withUnsafeBufferPointer { g in
-                parameter.data.withUnsafeMutableBufferPointer { w in
-                    means[index]!.withUnsafeMutableBufferPointer { m in
-                        meansOfSquares[index]!.withUnsafeMutableBufferPointer { v in
-                            for j in 0..<w.count {
-                                if shrink != 1 { w[j] *= shrink }
-                                let d = g[j] + l2 * w[j]
-                                // PyTorch's lerp for a weight below 0.5: m + weight · (d − m).
-                                m[j] += oneMinusBeta1 * (d - m[j])
-                                v[j] = b2 * v[j] + oneMinusBeta2 * d * d
-                                w[j] -= stepSize * m[j] / (v[j].squareRoot() / correction2Root + epsilon)
-                            }
-                        }
-                    }
-                }
-            }
+            parameter.data.adamUpdate(gradient: grad, mean: &means[index]!, meanOfSquares: &meansOfSquares[index]!,
+                                      step: steps[index], learningRate: learningRate, betas: betas, epsilon: eps,
+                                      weightDecay: weightDecay, decoupled: decoupledWeightDecay)
         }
     }
 

@@ -48,31 +48,17 @@ public final class SGD<Scalar: NDScalar>: Optimizer {
     @_specialize(where Scalar == Double)
     public func step() {
         let lr = Scalar(learningRate), mu = Scalar(momentum), decay = Scalar(weightDecay)
-        let keep = 1 - Scalar(dampening)
         for (index, parameter) in parameters.enumerated() {
             guard let grad = gradient(of: parameter, index: index, optimizer: "SGD") else { continue }
             guard momentum != 0 else {
-                grad.withUnsafeBufferPointer { g in
-                    parameter.data.withUnsafeMutableBufferPointer { w in
-                        for j in 0..<w.count { w[j] -= lr * (g[j] + decay * w[j]) }
-                    }
-                }
+                parameter.data.sgdUpdate(gradient: grad, learningRate: lr, weightDecay: decay)
                 continue
             }
             let first = buffers[index] == nil
             if first { buffers[index] = NDArray.zeros(parameter.data.shape) }
-            let nesterov = self.nesterov
-            grad.withUnsafeBufferPointer { g in
-                parameter.data.withUnsafeMutableBufferPointer { w in
-                    buffers[index]!.withUnsafeMutableBufferPointer { b in
-                        for j in 0..<w.count {
-                            let d = g[j] + decay * w[j]
-                            b[j] = first ? d : mu * b[j] + keep * d
-                            w[j] -= lr * (nesterov ? d + mu * b[j] : b[j])
-                        }
-                    }
-                }
-            }
+            parameter.data.sgdMomentumUpdate(gradient: grad, buffer: &buffers[index]!, isFirstStep: first,
+                                             learningRate: lr, momentum: mu, dampening: Scalar(dampening),
+                                             nesterov: nesterov, weightDecay: decay)
         }
     }
 
