@@ -35,11 +35,6 @@ public protocol Layer<Scalar>: AnyObject {
 
     /// Replaces one parameter; `value` must have the parameter's shape.
     func setParameter(named name: String, to value: NDArray<Scalar>)
-
-    /// Calls `update` with each parameter (to change in place) and its gradient: the hook
-    /// an optimizer uses, so a step writes into the parameters' own storage.
-    func updateParameters(_ update: (_ name: String, _ value: inout NDArray<Scalar>,
-                                     _ gradient: NDArray<Scalar>) -> Void)
 }
 
 extension Layer {
@@ -50,9 +45,6 @@ extension Layer {
     public func setParameter(named name: String, to value: NDArray<Scalar>) {
         preconditionFailure("setParameter: \(type(of: self)) has no parameter named \"\(name)\"")
     }
-
-    public func updateParameters(_ update: (_ name: String, _ value: inout NDArray<Scalar>,
-                                            _ gradient: NDArray<Scalar>) -> Void) {}
 }
 
 /// A loss over a batch with integer class labels: `forward` gives the mean loss,

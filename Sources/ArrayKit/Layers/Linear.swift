@@ -134,10 +134,4 @@ public final class Linear<Scalar: NDScalar>: Layer {
             preconditionFailure("Linear.setParameter: no parameter named \"\(name)\" (weight, bias)")
         }
     }
-
-    public func updateParameters(_ update: (_ name: String, _ value: inout NDArray<Scalar>,
-                                            _ gradient: NDArray<Scalar>) -> Void) {
-        update("weight", &weight, weightGradient)
-        update("bias", &bias, biasGradient)
-    }
 }

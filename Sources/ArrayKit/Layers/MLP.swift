@@ -170,13 +170,6 @@ public final class MLP<Scalar: NDScalar>: Layer {
         layers[index].setParameter(named: String(name[name.index(after: dot)...]), to: value)
     }
 
-    public func updateParameters(_ update: (_ name: String, _ value: inout NDArray<Scalar>,
-                                            _ gradient: NDArray<Scalar>) -> Void) {
-        for (index, layer) in layers.enumerated() {
-            layer.updateParameters { name, value, gradient in update("\(index).\(name)", &value, gradient) }
-        }
-    }
-
     /// Replaces the parameters from `namedParameters` (e.g. a state dict read from a
     /// safetensors file) with the semantics of PyTorch's `load_state_dict(strict:)`, checked
     /// by ``StateDict/check(loaded:expected:strict:)`` as AutoGrad's modules check theirs:

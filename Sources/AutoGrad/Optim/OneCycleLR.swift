@@ -82,17 +82,16 @@ public struct OneCycleLR: LearningRateSchedule, Codable, Equatable {
         precondition(step >= 0 && step <= totalSteps,
                      "OneCycleLR: step \(step) is outside 0…\(totalSteps) (total steps); PyTorch raises here too — make totalSteps cover every batch")
         let phases = self.phases
-        var start = 0.0
-        for (index, phase) in phases.enumerated() {
-            if Double(step) <= phase.end || index == phases.count - 1 {
-                // A zero-length phase (pctStart · totalSteps = 1) is already at its end;
-                // PyTorch divides by zero there.
-                let width = phase.end - start
-                return (index, width == 0 ? 1 : (Double(step) - start) / width)
-            }
-            start = phase.end
+        // The first phase whose end is not before `step`; past every end but the last, the last.
+        var (index, start) = (0, 0.0)
+        while index < phases.count - 1 && Double(step) > phases[index].end {
+            start = phases[index].end
+            index += 1
         }
-        fatalError("OneCycleLR: unreachable, the last phase always matches")
+        // A zero-length phase (pctStart · totalSteps = 1) is already at its end; PyTorch
+        // divides by zero there.
+        let width = phases[index].end - start
+        return (index, width == 0 ? 1 : (Double(step) - start) / width)
     }
 
     private func anneal(_ from: Double, _ to: Double, _ pct: Double) -> Double {
