@@ -83,6 +83,60 @@ extension NDArray {
         return NDArray(out, shape: newShape)
     }
 
+    /// The inverse of ``gatherRows(_:)``: an array of `rowCount` rows, each the sum of the
+    /// rows of `self` gathered from it (zero for rows never gathered), as NumPy's
+    /// `np.add.at(out, indices, self)`. The gradient of a gather.
+    ///
+    /// ```swift
+    /// let grad = batchGradient.scatterAddingRows(at: [5, 0, 5], rowCount: 6)   // row 5 gets two
+    /// ```
+    @inlinable
+    public func scatterAddingRows(at indices: [Int], rowCount: Int) -> NDArray {
+        precondition(rank >= 1 && shape[0] == indices.count,
+                     "scatterAddingRows: \(indices.count) indices for rows of shape \(shapeText(shape))")
+        let width = indices.isEmpty ? 0 : count / indices.count
+        var out = [Scalar](repeating: 0, count: rowCount * width)
+        storage.withUnsafeBufferPointer { g in
+            out.withUnsafeMutableBufferPointer { o in
+                for (r, row) in indices.enumerated() {
+                    precondition(row >= 0 && row < rowCount, "scatterAddingRows: row \(row) is outside 0..<\(rowCount)")
+                    for j in 0..<width { o[row * width + j] += g[r * width + j] }
+                }
+            }
+        }
+        var newShape = shape
+        newShape[0] = rowCount
+        return NDArray(out, shape: newShape)
+    }
+
+    /// Zeros of `shape` with `self`'s elements placed along `axis` at `indices` (one per
+    /// position of `self`, flat in row-major order of `shape` without `axis`), as PyTorch's
+    /// `zeros(shape).scatter_(axis, indices, self)`: the gradient of a max along `axis`,
+    /// routed to the positions that won (``argmax(axis:)``).
+    ///
+    /// ```swift
+    /// let grad = g.placed(at: x.argmax(axis: 1), along: 1, in: x.shape)
+    /// ```
+    @inlinable
+    public func placed(at indices: [Int], along axis: Int, in shape: [Int]) -> NDArray {
+        var out = NDArray.zeros(shape)
+        let (outer, size, inner, _) = out.axisSplit(axis, op: "placed(at:along:in:)")
+        precondition(count == outer * inner && indices.count == count,
+                     "placed(at:along:in:): \(count) values and \(indices.count) indices for shape \(shapeText(shape)) without axis \(axis)")
+        out.withUnsafeMutableBufferPointer { o in
+            storage.withUnsafeBufferPointer { g in
+                for p in 0..<outer {
+                    for i in 0..<inner {
+                        let k = indices[p * inner + i]
+                        precondition(k >= 0 && k < size, "placed(at:along:in:): index \(k) is outside 0..<\(size)")
+                        o[(p * size + k) * inner + i] = g[p * inner + i]
+                    }
+                }
+            }
+        }
+        return out
+    }
+
     /// Rows `range` of the first axis, as `x[a:b]` in NumPy.
     @inlinable
     public func rows(_ range: Range<Int>) -> NDArray {

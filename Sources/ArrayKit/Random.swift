@@ -89,3 +89,23 @@ extension NDArray {
         }, shape: shape)
     }
 }
+
+extension NDArray {
+    /// A dropout mask: each element is 0 with probability `p` and `1/(1 − p)` otherwise, so
+    /// that multiplying by it keeps the expected value (as `torch.nn.Dropout` scales the
+    /// survivors). One uniform draw per element, in order, from `generator`.
+    ///
+    /// ```swift
+    /// var rng = SplitMix64(seed: 7)
+    /// let mask = NDArray<Float>.dropoutMask([128, 256], p: 0.2, using: &rng)
+    /// ```
+    public static func dropoutMask(_ shape: [Int], p: Double, using generator: inout SplitMix64) -> NDArray {
+        precondition(p >= 0 && p <= 1, "dropoutMask: p must be in [0, 1], got \(p)")
+        let keep = p < 1 ? Scalar(1 / (1 - p)) : 0
+        var mask = NDArray.zeros(shape)
+        mask.withUnsafeMutableBufferPointer { m in
+            for i in 0..<m.count { m[i] = generator.nextUnit() < p ? 0 : keep }
+        }
+        return mask
+    }
+}

@@ -55,11 +55,6 @@ public final class Dropout<Scalar: NDScalar>: Module<Scalar> {
     @_specialize(where Scalar == Double)
     public override func forward(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
         guard isTraining && p > 0 else { return input }
-        let keep = p < 1 ? Scalar(1 / (1 - p)) : 0
-        var mask = NDArray<Scalar>.zeros(input.shape)
-        mask.withUnsafeMutableBufferPointer { m in
-            for i in 0..<m.count { m[i] = generator.nextUnit() < p ? 0 : keep }
-        }
-        return input * Tensor(mask)
+        return input * Tensor(NDArray<Scalar>.dropoutMask(input.shape, p: p, using: &generator))
     }
 }

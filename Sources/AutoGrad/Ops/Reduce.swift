@@ -66,19 +66,8 @@ extension Tensor {
         let x = data
         let a = Tensor.normalized(axis: axis, rank: x.rank, op: "max")
         let winners = x.argmax(axis: a)
-        let outer = x.shape[..<a].reduce(1, *), size = x.shape[a], inner = x.shape[(a + 1)...].reduce(1, *)
         return Tensor.result(of: "max", data: x.max(axis: a, keepDims: keepDims), inputs: [self]) { g in
-            var gx = NDArray<Scalar>.zeros(x.shape)
-            gx.withUnsafeMutableBufferPointer { o in
-                g.withUnsafeBufferPointer { g in
-                    for p in 0..<outer {
-                        for i in 0..<inner {
-                            o[(p * size + winners[p * inner + i]) * inner + i] = g[p * inner + i]
-                        }
-                    }
-                }
-            }
-            return [gx]
+            [g.placed(at: winners, along: a, in: x.shape)]
         }
     }
 
@@ -100,18 +89,9 @@ extension Tensor {
     @inlinable
     static func spread(_ g: NDArray<Scalar>, removedAxis axis: Int, over shape: [Int],
                        scale: Scalar) -> NDArray<Scalar> {
-        let outer = shape[..<axis].reduce(1, *), size = shape[axis], inner = shape[(axis + 1)...].reduce(1, *)
-        var out = NDArray<Scalar>.zeros(shape)
-        out.withUnsafeMutableBufferPointer { o in
-            g.withUnsafeBufferPointer { g in
-                for p in 0..<outer {
-                    for k in 0..<size {
-                        let row = (p * size + k) * inner
-                        for i in 0..<inner { o[row + i] = scale * g[p * inner + i] }
-                    }
-                }
-            }
-        }
-        return out
+        var kept = shape
+        kept[axis] = 1
+        let spread = g.reshaped(kept).broadcast(to: shape)
+        return scale == 1 ? spread : spread * scale
     }
 }

@@ -56,15 +56,7 @@ extension Tensor {
     public func gatherRows(_ indices: [Int]) -> Tensor {
         let inputShape = shape
         return Tensor.result(of: "gatherRows", data: data.gatherRows(indices), inputs: [self]) { g in
-            var gx = NDArray<Scalar>.zeros(inputShape)
-            let width = indices.isEmpty ? 0 : g.count / indices.count
-            gx.withUnsafeMutableBufferPointer { o in
-                g.withUnsafeBufferPointer { g in
-                    for (r, row) in indices.enumerated() {
-                        for j in 0..<width { o[row * width + j] += g[r * width + j] }
-                    }
-                }
-            }
+            let gx = g.scatterAddingRows(at: indices, rowCount: inputShape[0])
             return [gx]
         }
     }
