@@ -75,6 +75,28 @@ public func expectEqual<S: NDScalar>(_ actual: [(String, NDArray<S>)], _ expecte
     return agree
 }
 
+/// Two arrays differ as values somewhere, in shape or in an element: a step moved the
+/// weights, another seed drew other numbers. If they do not, the issue says how many
+/// elements agree instead of printing them.
+///
+/// ```swift
+/// expectNotEqual(layer.weight, before, "the step must move the weights")
+/// ```
+@discardableResult
+public func expectNotEqual<S: NDScalar>(_ actual: NDArray<S>, _ other: NDArray<S>, _ comment: Comment? = nil,
+                                        sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
+    let differ = ArrayComparison.report(actual, other, tolerance: .absolute(0)) != nil
+    return record(differ ? nil : "the arrays are equal: all \(actual.count) elements of \(shapeText(actual.shape))",
+                  comment, sourceLocation)
+}
+
+/// Two arrays of integers differ somewhere.
+@discardableResult
+public func expectNotEqual<E: BinaryInteger>(_ actual: [E], _ other: [E], _ comment: Comment? = nil,
+                                             sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
+    record(actual != other ? nil : "the arrays are equal: all \(actual.count) elements", comment, sourceLocation)
+}
+
 /// Records `report`, after `comment`, as one issue; true when there is nothing to report.
 private func record(_ report: String?, _ comment: Comment?, _ sourceLocation: SourceLocation) -> Bool {
     guard let report else { return true }
