@@ -46,7 +46,7 @@ func safetensorsError(_ body: () throws -> Void) -> SafetensorsError? {
         #expect(file.entries.allSatisfy { $0.dtype == .f32 })
         for (name, array) in tensors {
             let back: NDArray<Float> = try file.array(named: name)
-            #expect(back == array, "\(name) changed in the round trip")
+            expectEqual(back, array, "\(name) changed in the round trip")
             let wide = try file.array(named: name, as: Double.self)
             expectEqual(wide, NDArray<Double>(array))
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ArrayAssertions
 import ArrayKit
 import Foundation
 import Synchronization
@@ -131,7 +132,7 @@ func stop(_ process: Process, with signal: Int32, log: URL) -> String {
         #expect(checkpoint.completedEpochs == 1 && checkpoint.best?.epoch == 1)
         let model = try Safetensors.read(contentsOf: run.appendingPathComponent("model.safetensors"))
         let saved = try model.orderedArrays(as: Float.self).map { ($0.name, $0.array) }
-        #expect(ResumeTests.bits(saved) == ResumeTests.bits(checkpoint.best!.state.parameters))
+        expectEqual(saved, checkpoint.best!.state.parameters)
         let refused = runCommand(TrainManual.self, ["--resume", run.path])
         #expect(refused.status != 0 && refused.message.contains("diverged"), "\(refused.message)")
 
