@@ -24,11 +24,14 @@ private func builtExecutable(_ name: String) throws -> URL {
 }
 
 /// Starts the executable `name` (`train-autograd` unless told) with `arguments`, its
-/// standard output and error going to `log`.
-func launch(_ arguments: [String], log: URL, executable name: String = "train-autograd") throws -> Process {
+/// standard output and error going to `log`, in this process's environment with the
+/// variables of `environment` set.
+func launch(_ arguments: [String], log: URL, executable name: String = "train-autograd",
+            environment: [String: String] = [:]) throws -> Process {
     let process = Process()
     process.executableURL = try builtExecutable(name)
     process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     _ = FileManager.default.createFile(atPath: log.path, contents: nil)
     let handle = try FileHandle(forWritingTo: log)
     process.standardOutput = handle
