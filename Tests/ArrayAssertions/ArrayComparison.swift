@@ -2,7 +2,7 @@ import ArrayKit
 import Foundation
 
 /// How close an element must come to the expected one. Elements identical bit for bit
-/// always agree; a non-finite element agrees with nothing else.
+/// always agree; otherwise an infinity or a NaN agrees with nothing.
 ///
 /// ```swift
 /// ArrayComparison.report(result, reference, tolerance: .within(absolute: 1e-8, relative: 1e-5))
