@@ -44,13 +44,17 @@ let package = Package(
         .executableTarget(name: "lr-sweep", dependencies: ["TrainingCLI"]),
         // Runs python3 for the tests that compare against NumPy; not a product.
         .target(name: "ReferencePython", path: "Tests/ReferencePython"),
-        .testTarget(name: "ArrayKitTests", dependencies: ["ArrayKit", "ReferencePython"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "AutoGradTests", dependencies: ["AutoGrad", "ArrayKit"]),
+        // `expectEqual` for arrays: a mismatch is one issue with counts and indices, never
+        // the arrays printed in full; not a product.
+        .target(name: "ArrayAssertions", dependencies: ["ArrayKit"], path: "Tests/ArrayAssertions"),
+        .testTarget(name: "ArrayAssertionsTests", dependencies: ["ArrayAssertions", "ArrayKit"]),
+        .testTarget(name: "ArrayKitTests", dependencies: ["ArrayKit", "ArrayAssertions", "ReferencePython"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "AutoGradTests", dependencies: ["AutoGrad", "ArrayKit", "ArrayAssertions"]),
         // The numerical checks of every formula in Docs/ (derivations, Question 5).
-        .testTarget(name: "DocsTests", dependencies: ["ArrayKit"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "TrainingCLI"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DocsTests", dependencies: ["ArrayKit", "ArrayAssertions"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "TrainingCLI", "ArrayAssertions"], resources: [.copy("Fixtures")]),
         // ArrayKit's hand-written backprop against AutoGrad's tape, and both against PyTorch
         // fixtures made by scripts/make_reference_fixtures.py.
-        .testTarget(name: "CrossCheckTests", dependencies: ["ArrayKit", "AutoGrad", "ReferencePython"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CrossCheckTests", dependencies: ["ArrayKit", "AutoGrad", "ArrayAssertions", "ReferencePython"], resources: [.copy("Fixtures")]),
     ]
 )

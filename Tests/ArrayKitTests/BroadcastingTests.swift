@@ -1,3 +1,4 @@
+import ArrayAssertions
 import Testing
 @testable import ArrayKit
 
@@ -16,19 +17,19 @@ import Testing
         let row = NDArray<Float>([1, 2, 3, 4], shape: [1, 4])
         let sum = column + row
         #expect(sum.shape == [3, 4])
-        #expect(sum.scalars == [1, 2, 3, 4, 11, 12, 13, 14, 21, 22, 23, 24])
-        #expect((row + column) == sum)
-        #expect((column - row).scalars == [-1, -2, -3, -4, 9, 8, 7, 6, 19, 18, 17, 16])
+        expectEqual(sum, [1, 2, 3, 4, 11, 12, 13, 14, 21, 22, 23, 24])
+        expectEqual(row + column, sum)
+        expectEqual(column - row, [-1, -2, -3, -4, 9, 8, 7, 6, 19, 18, 17, 16])
     }
 
     @Test func rankZeroAndSizeOneOperands() {
         let m = NDArray<Float>([1, 2, 3, 4, 5, 6], shape: [2, 3])
-        #expect((m * NDArray(scalar: 2)).scalars == [2, 4, 6, 8, 10, 12])
-        #expect((NDArray(scalar: 1) - m).scalars == [0, -1, -2, -3, -4, -5])
+        expectEqual(m * NDArray(scalar: 2), [2, 4, 6, 8, 10, 12])
+        expectEqual(NDArray(scalar: 1) - m, [0, -1, -2, -3, -4, -5])
         #expect((m + NDArray([100], shape: [1])).shape == [2, 3])
         #expect((m + NDArray([100], shape: [1, 1, 1])).shape == [1, 2, 3])   // rank grows
-        #expect((m / NDArray([1, 2, 3])).scalars == [1, 1, 1, 4, 2.5, 2])
-        #expect((m - NDArray([1, 4], shape: [2, 1])).scalars == [0, 1, 2, 0, 1, 2])
+        expectEqual(m / NDArray([1, 2, 3]), [1, 1, 1, 4, 2.5, 2])
+        expectEqual(m - NDArray([1, 4], shape: [2, 1]), [0, 1, 2, 0, 1, 2])
         let scalarResult = NDArray<Float>(scalar: 3) * NDArray(scalar: 4)
         #expect(scalarResult.shape == [] && scalarResult.scalar == 12)
     }
@@ -38,7 +39,7 @@ import Testing
         let y = NDArray<Float>([0, 100], shape: [2, 1])
         let z = x + y
         #expect(z.shape == [2, 2, 3])
-        #expect(z.scalars == [0, 1, 2, 100, 101, 102, 3, 4, 5, 103, 104, 105])
+        expectEqual(z, [0, 1, 2, 100, 101, 102, 3, 4, 5, 103, 104, 105])
     }
 
     @Test func sizeZeroAxes() {
@@ -51,21 +52,21 @@ import Testing
 
     @Test func broadcastTo() {
         let row = NDArray<Float>([1, 2])
-        #expect(row.broadcast(to: [3, 2]).scalars == [1, 2, 1, 2, 1, 2])
-        #expect(NDArray<Float>([5, 6], shape: [2, 1]).broadcast(to: [2, 3]).scalars == [5, 5, 5, 6, 6, 6])
+        expectEqual(row.broadcast(to: [3, 2]), [1, 2, 1, 2, 1, 2])
+        expectEqual(NDArray<Float>([5, 6], shape: [2, 1]).broadcast(to: [2, 3]), [5, 5, 5, 6, 6, 6])
     }
 
     @Test func reducedToShapeSumsBroadcastAxes() {
         let g = NDArray<Float>(shape: [2, 3], flatIndex: { Float($0) })   // [[0,1,2],[3,4,5]]
-        #expect(g.reduced(toShape: [3]).scalars == [3, 5, 7])
-        #expect(g.reduced(toShape: [1, 3]) == NDArray([3, 5, 7], shape: [1, 3]))
-        #expect(g.reduced(toShape: [2, 1]) == NDArray([3, 12], shape: [2, 1]))
-        #expect(g.reduced(toShape: []) == NDArray(scalar: 15))
-        #expect(g.reduced(toShape: [1]) == NDArray([15]))
-        #expect(g.reduced(toShape: [2, 3]) == g)
-        #expect(NDArray<Float>.zeros([0, 3]).reduced(toShape: [1, 3]) == .zeros([1, 3]))
+        expectEqual(g.reduced(toShape: [3]), [3, 5, 7])
+        expectEqual(g.reduced(toShape: [1, 3]), NDArray([3, 5, 7], shape: [1, 3]))
+        expectEqual(g.reduced(toShape: [2, 1]), NDArray([3, 12], shape: [2, 1]))
+        expectEqual(g.reduced(toShape: []), NDArray(scalar: 15))
+        expectEqual(g.reduced(toShape: [1]), NDArray([15]))
+        expectEqual(g.reduced(toShape: [2, 3]), g)
+        expectEqual(NDArray<Float>.zeros([0, 3]).reduced(toShape: [1, 3]), .zeros([1, 3]))
         // It undoes broadcasting: the gradient of sum(a + b) for b of shape (3, 1) is 4 per entry.
-        #expect(NDArray<Float>.ones([2, 3, 4]).reduced(toShape: [3, 1]).scalars == [8, 8, 8])
+        expectEqual(NDArray<Float>.ones([2, 3, 4]).reduced(toShape: [3, 1]), [8, 8, 8])
     }
 }
 

@@ -1,3 +1,4 @@
+import ArrayAssertions
 import Testing
 import RealModule
 import ArrayKit
@@ -11,17 +12,17 @@ import ArrayKit
         layer.bias = NDArray([10, 20])
         let x = NDArray<Double>([1, 0, -1, 2, 1, 0], shape: [2, 3])
         // Row 1: (1−3+10, 4−6+20); row 2: (2+2+10, 8+5+20).
-        #expect(layer.forward(x) == NDArray([8, 18, 14, 33], shape: [2, 2]))
+        expectEqual(layer.forward(x), NDArray([8, 18, 14, 33], shape: [2, 2]))
         let dy = NDArray<Double>([1, 0, 0, 1], shape: [2, 2])
         let dx = layer.backward(dy)
-        #expect(dx == NDArray([1, 2, 3, 4, 5, 6], shape: [2, 3]))                  // dY W
-        #expect(layer.weightGradient == NDArray([1, 0, -1, 2, 1, 0], shape: [2, 3])) // dYᵀ X
-        #expect(layer.biasGradient == NDArray([1, 1]))                               // 1ᵀ dY
+        expectEqual(dx, NDArray([1, 2, 3, 4, 5, 6], shape: [2, 3]))                  // dY W
+        expectEqual(layer.weightGradient, NDArray([1, 0, -1, 2, 1, 0], shape: [2, 3])) // dYᵀ X
+        expectEqual(layer.biasGradient, NDArray([1, 1]))                               // 1ᵀ dY
     }
 
     @Test func activationsMatchTheirDefinitions() {
         let x = NDArray<Double>([-2, -0.5, 0, 0.5, 3], shape: [1, 5])
-        #expect(ReLU<Double>().forward(x) == NDArray([0, 0, 0, 0.5, 3], shape: [1, 5]))
+        expectEqual(ReLU<Double>().forward(x), NDArray([0, 0, 0, 0.5, 3], shape: [1, 5]))
         let elu = ELU<Double>(alpha: 2).forward(x)
         let expected = [2 * (Double.exp(-2) - 1), 2 * (Double.exp(-0.5) - 1), 0, 0.5, 3]
         for (a, b) in zip(elu.scalars, expected) { #expect(Swift.abs(a - b) < 1e-15) }
@@ -43,7 +44,7 @@ import ArrayKit
         let softmax = Softmax<Float>()
         let p = softmax.forward(logits)
         #expect(p.isFinite)
-        #expect(p == NDArray([1, 0, 0, 0, 0.5, 0.5], shape: [2, 3]))
+        expectEqual(p, NDArray([1, 0, 0, 0, 0.5, 0.5], shape: [2, 3]))
         #expect(softmax.backward(.ones([2, 3])).isFinite)
 
         let fused = SoftmaxCrossEntropy<Float>()

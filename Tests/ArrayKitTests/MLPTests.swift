@@ -1,3 +1,4 @@
+import ArrayAssertions
 import Testing
 import RealModule
 import ArrayKit
@@ -28,8 +29,8 @@ import ArrayKit
         // Same seed, same weights; another seed, other weights.
         let again = MLP<Double>(inputs: 400, hidden: [300], classes: 200, seed: 9)
         let other = MLP<Double>(inputs: 400, hidden: [300], classes: 200, seed: 10)
-        #expect(again.namedParameters().map(\.1) == model.namedParameters().map(\.1))
-        #expect(other.namedParameters()[0].1 != model.namedParameters()[0].1)
+        expectEqual(again.namedParameters(), model.namedParameters())
+        expectNotEqual(other.namedParameters()[0].1, model.namedParameters()[0].1)
     }
 
     /// The mean square of each ReLU output of a 10-layer width-256 network on
@@ -102,20 +103,21 @@ import ArrayKit
         fc1.sgdStep(learningRate: 0.1)
         fc2.sgdStep(learningRate: 0.1)
 
-        #expect(fc1.weight != before, "the step must move the weights")
-        let layered = (fc1.parameters + fc2.parameters).map(\.value)
-        #expect(model.parameters.map(\.value) == layered)
+        expectNotEqual(fc1.weight, before, "the step must move the weights")
+        let layered = fc1.parameters + fc2.parameters
+        #expect(model.parameters.count == layered.count)
+        for (parameter, value) in zip(model.parameters, layered.map(\.value)) { expectEqual(parameter.value, value, "\(parameter.name)") }
     }
 
     @Test func loadRoundTripsAndRejectsParametersThatDoNotFit() throws {
         let source = MLP<Float>(inputs: 5, hidden: [7], classes: 3, seed: 1)
         let target = MLP<Float>(inputs: 5, hidden: [7], classes: 3, seed: 2)
         let x = NDArray<Float>(LayerFixtures.normal([4, 5], seed: 3))
-        #expect(source.forward(x) != target.forward(x))
+        expectNotEqual(source.forward(x), target.forward(x))
         try target.load(namedParameters: source.namedParameters())
-        #expect(source.forward(x) == target.forward(x))
+        expectEqual(source.forward(x), target.forward(x))
 
-        let original = target.namedParameters().map(\.1)
+        let original = target.namedParameters()
         var parameters = source.namedParameters()
         parameters.removeLast()                                      // 2.bias missing
         parameters.append(("3.weight", .zeros([1])))                 // unexpected
@@ -129,7 +131,7 @@ import ArrayKit
                 && text.contains("size mismatch for 0.weight: copying a param with shape (7, 6) from checkpoint, "
                                  + "the shape in current model is (7, 5).")
         }
-        #expect(target.namedParameters().map(\.1) == original, "a failed load must change nothing")
+        expectEqual(target.namedParameters(), original, "a failed load must change nothing")
     }
 
     /// Three interleaved spiral arms (the classic CS231n toy problem), not linearly

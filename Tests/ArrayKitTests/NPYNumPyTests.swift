@@ -1,3 +1,4 @@
+import ArrayAssertions
 import Foundation
 import ReferencePython
 import Testing
@@ -48,7 +49,7 @@ struct NPYNumPyTests {
         #expect(output.hasSuffix("ok\n"), "numpy said: \(output)")
 
         let f2 = try NDArray<Float>(npyContentsOf: directory.appendingPathComponent("f2.npy"))
-        #expect(f2 == f * 2 + 1)
+        expectEqual(f2, f * 2 + 1)
         let g2 = try NDArray<Double>(npyContentsOf: directory.appendingPathComponent("g2.npy"))
         #expect(g2.isClose(to: d.sum(axis: 2), rtol: 1e-15, atol: 0))
         #expect(try NPYArray(contentsOf: directory.appendingPathComponent("i2.npy"))

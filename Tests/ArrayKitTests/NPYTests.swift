@@ -1,3 +1,4 @@
+import ArrayAssertions
 import Foundation
 import Testing
 @testable import ArrayKit
@@ -19,13 +20,13 @@ func temporaryDirectory() throws -> URL {
     @Test func readsNumPyFloat32() throws {
         let a = try NDArray<Float>(npyContentsOf: fixtureURL("float32_2x3"))
         #expect(a.shape == [2, 3])
-        #expect(a.scalars == [-0.5, -0.25, 0, 0.25, 0.5, 0.75])
+        expectEqual(a, [-0.5, -0.25, 0, 0.25, 0.5, 0.75])
     }
 
     @Test func readsNumPyFloat64() throws {
         let a = try NDArray<Double>(npyContentsOf: fixtureURL("float64_3"))
         #expect(a.shape == [3])
-        #expect(a.scalars == [1e-300, -2.5, 3.0e300])
+        expectEqual(a, [1e-300, -2.5, 3.0e300])
     }
 
     @Test func readsNumPyIntegers() throws {
@@ -45,7 +46,7 @@ func temporaryDirectory() throws -> URL {
         let scalar = try NDArray<Double>(npyContentsOf: fixtureURL("float64_scalar"))
         #expect(scalar.shape == [] && scalar.scalar == 42)
         let v2 = try NDArray<Float>(npyContentsOf: fixtureURL("float32_2x2_v2"))
-        #expect(v2 == NDArray([1, 2, 3, 4], shape: [2, 2]))
+        expectEqual(v2, NDArray([1, 2, 3, 4], shape: [2, 2]))
     }
 
     /// The writer reproduces NumPy's bytes exactly (header, padding to 64, data).
@@ -65,8 +66,8 @@ func temporaryDirectory() throws -> URL {
         let d = NDArray<Double>.randomUniform([7], low: -1, high: 1, using: &rng)
         try f.writeNPY(to: directory.appendingPathComponent("f.npy"))
         try d.writeNPY(to: directory.appendingPathComponent("d.npy"))
-        #expect(try NDArray<Float>(npyContentsOf: directory.appendingPathComponent("f.npy")) == f)
-        #expect(try NDArray<Double>(npyContentsOf: directory.appendingPathComponent("d.npy")) == d)
+        expectEqual(try NDArray<Float>(npyContentsOf: directory.appendingPathComponent("f.npy")), f)
+        expectEqual(try NDArray<Double>(npyContentsOf: directory.appendingPathComponent("d.npy")), d)
     }
 
     @Test func integerArraysAndEdgeShapesRoundTrip() throws {

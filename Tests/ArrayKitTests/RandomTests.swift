@@ -1,3 +1,4 @@
+import ArrayAssertions
 import Testing
 @testable import ArrayKit
 
@@ -5,11 +6,11 @@ import Testing
     @Test func theSameSeedGivesTheSameStream() {
         var a = SplitMix64(seed: 2024), b = SplitMix64(seed: 2024), c = SplitMix64(seed: 2025)
         let first = (0..<100).map { _ in a.next() }
-        #expect(first == (0..<100).map { _ in b.next() })
-        #expect(first != (0..<100).map { _ in c.next() })
+        expectEqual(first, (0..<100).map { _ in b.next() })
+        expectNotEqual(first, (0..<100).map { _ in c.next() })
         var x = SplitMix64(seed: 9), y = SplitMix64(seed: 9)
-        #expect(NDArray<Float>.randomNormal([5, 5], using: &x) == NDArray<Float>.randomNormal([5, 5], using: &y))
-        #expect(x.permutation(50) == y.permutation(50))
+        expectEqual(NDArray<Float>.randomNormal([5, 5], using: &x), NDArray<Float>.randomNormal([5, 5], using: &y))
+        expectEqual(x.permutation(50), y.permutation(50))
         #expect(x == y)
     }
 
@@ -17,7 +18,7 @@ import Testing
     /// algorithm, not an accident of this implementation.
     @Test func matchesTheReferenceStream() {
         var g = SplitMix64(seed: 1_234_567)
-        #expect((0..<5).map { _ in g.next() } == [
+        expectEqual((0..<5).map { _ in g.next() }, [
             6_457_827_717_110_365_317, 3_203_168_211_198_807_973, 9_817_491_932_198_370_423,
             4_593_380_528_125_082_431, 16_408_922_859_458_223_821,
         ])
@@ -78,10 +79,10 @@ import Testing
         var g = SplitMix64(seed: 4)
         for n in [0, 1, 2, 10, 1000] {
             let p = g.permutation(n)
-            #expect(p.sorted() == Array(0..<n))
+            expectEqual(p.sorted(), Array(0..<n))
         }
         let p = g.permutation(1000)
-        #expect(p != Array(0..<1000))
+        expectNotEqual(p, Array(0..<1000))
         // Each position is uniform: over many shuffles of 5, element 0 lands anywhere equally.
         var landed = [Int](repeating: 0, count: 5)
         let trials = 20_000

@@ -1,3 +1,4 @@
+import ArrayAssertions
 import Foundation
 import ReferencePython
 import Testing
@@ -35,7 +36,7 @@ struct SafetensorsInteropTests {
         for (name, array) in tensors {
             let seen = try #require(dumped[name])
             #expect(seen.dtype == "float32" && seen.shape == array.shape, "\(name)")
-            #expect(seen.values.map(Float.init) == array.scalars, "\(name) values differ in Python")
+            expectEqual(seen.values.map { Float($0) }, array.scalars, "\(name) values differ in Python")
         }
     }
 
@@ -74,7 +75,7 @@ struct SafetensorsInteropTests {
         for (name, seen) in dumped {
             let array = try file.array(named: name, as: Double.self)
             #expect(array.shape == seen.shape, "\(name)")
-            #expect(array.scalars == seen.values, "\(name) values differ from Python's")
+            expectEqual(array, seen.values, "\(name) values differ from Python's")
         }
         #expect(file.entries.first { $0.name == "extra.double" }?.dtype == .f64)
     }

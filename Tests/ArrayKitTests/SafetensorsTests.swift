@@ -1,3 +1,4 @@
+import ArrayAssertions
 import Foundation
 import Testing
 @testable import ArrayKit
@@ -45,9 +46,9 @@ func safetensorsError(_ body: () throws -> Void) -> SafetensorsError? {
         #expect(file.entries.allSatisfy { $0.dtype == .f32 })
         for (name, array) in tensors {
             let back: NDArray<Float> = try file.array(named: name)
-            #expect(back == array, "\(name) changed in the round trip")
+            expectEqual(back, array, "\(name) changed in the round trip")
             let wide = try file.array(named: name, as: Double.self)
-            #expect(wide == NDArray<Double>(array))
+            expectEqual(wide, NDArray<Double>(array))
         }
         let ordered = try file.orderedArrays(as: Float.self)
         #expect(ordered.map(\.name) == tensors.map(\.name))
@@ -58,7 +59,7 @@ func safetensorsError(_ body: () throws -> Void) -> SafetensorsError? {
         let file = try Safetensors.decode(Safetensors.encode(["x": values]))
         #expect(file.entries.map(\.dtype) == [.f64])
         #expect(try file.array(named: "x", as: Double.self) == values)
-        #expect(try file.array(named: "x", as: Float.self) == NDArray<Float>(values))
+        expectEqual(try file.array(named: "x", as: Float.self), NDArray<Float>(values))
     }
 
     @Test func headerIsPaddedWithSpacesToEightBytesAndMatchesTheReferenceLayout() throws {
@@ -82,7 +83,7 @@ func safetensorsError(_ body: () throws -> Void) -> SafetensorsError? {
         // The script fills each tensor with (index / 8 - 1) · scale; all are exact in F16 too.
         for (name, scale) in [("0.weight", 1.0), ("0.bias", 0.5), ("2.weight", 2.0), ("2.bias", 0.25), ("scalar", 3.0)] {
             let array = try file.array(named: name, as: Double.self)
-            #expect(array.scalars == (0..<array.count).map { (Double($0) / 8 - 1) * scale }, "\(name)")
+            expectEqual(array, (0..<array.count).map { (Double($0) / 8 - 1) * scale }, "\(name)")
         }
     }
 
@@ -91,8 +92,8 @@ func safetensorsError(_ body: () throws -> Void) -> SafetensorsError? {
         let half = safetensorsBytes(header: #"{"h":{"dtype":"F16","shape":[3],"data_offsets":[0,6]},"b":{"dtype":"BF16","shape":[1],"data_offsets":[6,8]}}"#,
                                     body: [0x00, 0x3C, 0x00, 0xC0, 0x01, 0x00, 0xC0, 0x3F])
         let file = try Safetensors.decode(half)
-        #expect(try file.array(named: "h", as: Double.self).scalars == [1, -2, 0x1p-24])
-        #expect(try file.array(named: "b", as: Float.self).scalars == [1.5])
+        expectEqual(try file.array(named: "h", as: Double.self), [1, -2, 0x1p-24])
+        expectEqual(try file.array(named: "b", as: Float.self), [1.5])
     }
 
     // MARK: - Rejections
@@ -177,7 +178,7 @@ func safetensorsError(_ body: () throws -> Void) -> SafetensorsError? {
         #expect(file.entries.map(\.dtype) == [.f32, .i64])
         let (values, shape) = try file.integers(named: "1.num_batches_tracked")
         #expect(values == [938] && shape == [])
-        #expect(try file.array(named: "1.running_mean", as: Float.self).scalars == [0.5, -1])
+        expectEqual(try file.array(named: "1.running_mean", as: Float.self), [0.5, -1])
         #expect(safetensorsError { _ = try file.integers(named: "1.running_mean") }
                 == .unsupportedDType(tensor: "1.running_mean", dtype: "F32", requested: "Int64"))
     }

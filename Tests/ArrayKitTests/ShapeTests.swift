@@ -1,3 +1,4 @@
+import ArrayAssertions
 import Testing
 @testable import ArrayKit
 
@@ -5,10 +6,10 @@ import Testing
     let m = NDArray<Float>(shape: [2, 3], flatIndex: { Float($0) })   // [[0,1,2],[3,4,5]]
 
     @Test func reshape() {
-        #expect(m.reshaped([3, 2]) == NDArray([0, 1, 2, 3, 4, 5], shape: [3, 2]))
+        expectEqual(m.reshaped([3, 2]), NDArray([0, 1, 2, 3, 4, 5], shape: [3, 2]))
         #expect(m.reshaped([-1]).shape == [6])
         #expect(m.reshaped([2, -1, 1]).shape == [2, 3, 1])
-        #expect(m.reshaped([1, 6]).scalars == m.scalars)
+        expectEqual(m.reshaped([1, 6]).scalars, m.scalars)
         #expect(NDArray<Float>([7]).reshaped([]).shape == [])
         #expect(NDArray<Float>.zeros([0, 4]).reshaped([4, 0]).shape == [4, 0])
     }
@@ -22,9 +23,9 @@ import Testing
     }
 
     @Test func transpose() {
-        #expect(m.transposed() == NDArray([0, 3, 1, 4, 2, 5], shape: [3, 2]))
-        #expect(m.transposed().transposed() == m)
-        #expect(NDArray<Float>([1, 2, 3]).transposed() == NDArray([1, 2, 3]))
+        expectEqual(m.transposed(), NDArray([0, 3, 1, 4, 2, 5], shape: [3, 2]))
+        expectEqual(m.transposed().transposed(), m)
+        expectEqual(NDArray<Float>([1, 2, 3]).transposed(), NDArray([1, 2, 3]))
         let t = NDArray<Float>(shape: [2, 3, 4], flatIndex: { Float($0) })
         let p = t.transposed([1, 2, 0])                           // p[j, k, i] = t[i, j, k]
         #expect(p.shape == [3, 4, 2])
@@ -35,11 +36,11 @@ import Testing
 
     @Test func gatherRowsMakesABatch() {
         let x = NDArray<Float>(shape: [4, 2], flatIndex: { Float($0) })   // rows [0,1] [2,3] [4,5] [6,7]
-        #expect(x.gatherRows([3, 0, 0]) == NDArray([6, 7, 0, 1, 0, 1], shape: [3, 2]))
+        expectEqual(x.gatherRows([3, 0, 0]), NDArray([6, 7, 0, 1, 0, 1], shape: [3, 2]))
         #expect(x.gatherRows([]).shape == [0, 2])
-        #expect(NDArray<Float>([9, 8, 7]).gatherRows([2, 1]) == NDArray([7, 8]))
+        expectEqual(NDArray<Float>([9, 8, 7]).gatherRows([2, 1]), NDArray([7, 8]))
         let t = NDArray<Float>(shape: [3, 2, 2], flatIndex: { Float($0) })
-        #expect(t.gatherRows([1]).scalars == [4, 5, 6, 7])
+        expectEqual(t.gatherRows([1]), [4, 5, 6, 7])
     }
 
     @Test func gatherRowOutOfRangeStops() async {
@@ -52,7 +53,7 @@ import Testing
 
     @Test func rowsSlice() {
         let x = NDArray<Float>(shape: [4, 2], flatIndex: { Float($0) })
-        #expect(x.rows(1..<3) == NDArray([2, 3, 4, 5], shape: [2, 2]))
+        expectEqual(x.rows(1..<3), NDArray([2, 3, 4, 5], shape: [2, 2]))
         #expect(x.rows(4..<4).shape == [0, 2])
         #expect(NDArray<Float>.zeros([0, 5]).rows(0..<0).shape == [0, 5])
     }
@@ -62,26 +63,26 @@ import Testing
     @Test func smallProductsByHand() {
         let a = NDArray<Float>([1, 2, 3, 4, 5, 6], shape: [2, 3])
         let b = NDArray<Float>([7, 8, 9, 10, 11, 12], shape: [3, 2])
-        #expect(NDArray.matmul(a, b) == NDArray([58, 64, 139, 154], shape: [2, 2]))
-        #expect(a.matmul(b) == NDArray([58, 64, 139, 154], shape: [2, 2]))
-        #expect(NDArray.matmul(a, a, transposeB: true) == NDArray([14, 32, 32, 77], shape: [2, 2]))
-        #expect(NDArray.matmul(a, a, transposeA: true) == NDArray([17, 22, 27, 22, 29, 36, 27, 36, 45], shape: [3, 3]))
+        expectEqual(NDArray.matmul(a, b), NDArray([58, 64, 139, 154], shape: [2, 2]))
+        expectEqual(a.matmul(b), NDArray([58, 64, 139, 154], shape: [2, 2]))
+        expectEqual(NDArray.matmul(a, a, transposeB: true), NDArray([14, 32, 32, 77], shape: [2, 2]))
+        expectEqual(NDArray.matmul(a, a, transposeA: true), NDArray([17, 22, 27, 22, 29, 36, 27, 36, 45], shape: [3, 3]))
     }
 
     @Test func gemmAccumulatesInPlace() {
         let a = NDArray<Double>([1, 2, 3, 4], shape: [2, 2])
         var c = NDArray<Double>.ones([2, 2])
         NDArray.gemm(a, NDArray.identity(2), into: &c, alpha: 2, beta: 3)   // 2·A + 3·1
-        #expect(c.scalars == [5, 7, 9, 11])
+        expectEqual(c, [5, 7, 9, 11])
     }
 
     @Test func emptyInnerDimensionGivesZeros() {
         let a = NDArray<Float>.zeros([2, 0]), b = NDArray<Float>.zeros([0, 3])
-        #expect(NDArray.matmul(a, b) == .zeros([2, 3]))
+        expectEqual(NDArray.matmul(a, b), .zeros([2, 3]))
         // beta = 0 overwrites C, as BLAS does, even where C held NaN.
         var c = NDArray<Float>.full([2, 3], .nan)
         NDArray.gemm(a, b, into: &c)
-        #expect(c == .zeros([2, 3]))
+        expectEqual(c, .zeros([2, 3]))
         #expect(NDArray.matmul(NDArray<Float>.zeros([0, 4]), NDArray<Float>.zeros([4, 3])).shape == [0, 3])
     }
 }

@@ -1,3 +1,4 @@
+import ArrayAssertions
 import Testing
 import ArrayKit
 @testable import AutoGrad
@@ -10,8 +11,10 @@ import ArrayKit
         // Row-major [out, in] draws from the same stream, std √(2/in) then √(1/in).
         let w1 = NDArray<Float>.randomNormal([3, 4], std: Float((2.0 / 4).squareRoot()), using: &reference)
         let w2 = NDArray<Float>.randomNormal([2, 4], std: Float((1.0 / 4).squareRoot()), using: &reference)
-        #expect(hidden.weight.data == w1 && input.weight.data == w2)
-        #expect(hidden.bias?.data == .zeros([3]) && hidden.weight.requiresGrad)
+        expectEqual(hidden.weight.data, w1)
+        expectEqual(input.weight.data, w2)
+        expectEqual(hidden.bias?.data, .zeros([3]))
+        #expect(hidden.weight.requiresGrad)
         #expect(hidden.namedParameters().map(\.name) == ["weight", "bias"])
         #expect(Linear<Float>(4, 3, bias: false, using: &rng).namedParameters().map(\.name) == ["weight"])
     }
@@ -28,7 +31,7 @@ import ArrayKit
     @Test func linearComputesXWTransposePlusB() {
         let layer = Linear(weight: NDArray<Double>([1, 2, 3, 4, 5, 6], shape: [2, 3]), bias: NDArray([10, 20]))
         let y = layer(Tensor([1, 0, -1, 2, 1, 0], shape: [2, 3]))
-        #expect(y.data == NDArray([8, 18, 14, 33], shape: [2, 2]))
+        expectEqual(y.data, NDArray([8, 18, 14, 33], shape: [2, 2]))
     }
 
     @Test func mlpNamesMatchTorchSequential() {
@@ -51,8 +54,8 @@ import ArrayKit
         let model = MLP<Double>(inputs: 5, hidden: [4], classes: 3, using: &a)
         let first = Linear<Double>(5, 4, isInputLayer: true, using: &b)
         let second = Linear<Double>(4, 3, using: &b)
-        #expect(model.linearLayers[0].weight.data == first.weight.data)
-        #expect(model.linearLayers[1].weight.data == second.weight.data)
+        expectEqual(model.linearLayers[0].weight.data, first.weight.data)
+        expectEqual(model.linearLayers[1].weight.data, second.weight.data)
         #expect(a == b)
     }
 
@@ -130,12 +133,12 @@ import ArrayKit
         let a = Dropout<Double>(p: 0.25, generator: SplitMix64(seed: 8))
         let b = Dropout<Double>(p: 0.25, generator: SplitMix64(seed: 8))
         let y = a(x)
-        #expect(y.data == b(x).data)
+        expectEqual(y.data, b(x).data)
         let zeros = y.data.scalars.filter { $0 == 0 }.count
         #expect(Swift.abs(Double(zeros) / 2000 - 0.25) < 0.04)
         #expect(y.data.scalars.allSatisfy { $0 == 0 || Swift.abs($0 - 1 / 0.75) < 1e-12 })
         y.sum().backward()
-        #expect(x.grad == y.data)        // the gradient passes through the same mask
+        expectEqual(x.grad, y.data)        // the gradient passes through the same mask
         a.eval()
         #expect(a(x) === x)
     }
@@ -159,7 +162,7 @@ import ArrayKit
 
     @Test func elementwiseForwardValues() {
         let x = Tensor<Double>([-2, 0, 1.5], shape: [3])
-        #expect(x.relu().data == NDArray([0, 0, 1.5]))
+        expectEqual(x.relu().data, NDArray([0, 0, 1.5]))
         #expect(x.elu(alpha: 0.5).data.isClose(to: NDArray([0.5 * (Double.exp(-2) - 1), 0, 1.5]), rtol: 1e-15))
         #expect(x.sigmoid().data.isClose(to: x.data.map { 1 / (1 + Double.exp(-$0)) }, rtol: 1e-15))
         #expect(Tensor<Float>([-200, 200], shape: [2]).sigmoid().data.isFinite)

@@ -1,3 +1,4 @@
+import ArrayAssertions
 import Foundation
 import Testing
 @testable import AutoGrad
@@ -40,7 +41,7 @@ func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-12) -> Bool {
         #expect(close(schedule.learningRate(at: 4), 0.1))    // the cosine's own step 0
         #expect(close(schedule.learningRate(at: 9), 0.05))   // the cosine's step 5
         let constant = ConstantLR(baseLearningRate: 0.3, factor: 0.5, totalSteps: 2)
-        #expect([0, 1, 2].map(constant.learningRate(at:)) == [0.15, 0.15, 0.3])
+        expectEqual([0, 1, 2].map(constant.learningRate(at:)), [0.15, 0.15, 0.3])
     }
 
     @Test func oneCyclePeaksOneStepBeforeThePercentageAsPyTorchDoes() {
@@ -83,7 +84,7 @@ func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-12) -> Bool {
         var plateau = ReduceLROnPlateau(learningRate: 1, factor: 0.5, patience: 2)
         // 9 improves on 10; 9 again is not better; 8.9995 is within the 1e-4 relative threshold.
         let rates = [10, 9, 9, 9, 9, 9, 8.9995, 8].map { plateau.step(metric: $0) }
-        #expect(rates == [1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5])
+        expectEqual(rates, [1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5])
         #expect(plateau.bestMetric == 8 && plateau.badEpochs == 0 && plateau.epochs == 8)
     }
 
@@ -91,7 +92,7 @@ func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-12) -> Bool {
         var plateau = ReduceLROnPlateau(learningRate: 1, patience: 0, cooldown: 2, minimumLearningRate: 0.05)
         let rates = (0..<9).map { _ in plateau.step(metric: 5) }
         // A cut, two cooldown epochs, a cut to the floor (not 0.01), then nothing left to cut.
-        #expect(rates.map { ($0 * 1000).rounded() / 1000 } == [1, 0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.05, 0.05])
+        expectEqual(rates.map { ($0 * 1000).rounded() / 1000 }, [1, 0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.05, 0.05])
         var accuracy = ReduceLROnPlateau(learningRate: 0.1, mode: .max, patience: 1, thresholdMode: .absolute)
         // In max mode an accuracy must rise by more than the absolute threshold 1e-4.
         let cut = [0.90, 0.90005, 0.9].map { accuracy.step(metric: $0) }

@@ -1,3 +1,4 @@
+import ArrayAssertions
 import ArrayKit
 import AutoGrad
 import Testing
@@ -101,13 +102,7 @@ import Testing
             let manual = ArrayKit.MLP<S>(inputs: inputs, hidden: hidden, classes: classes, seed: seed)
             var rng = SplitMix64(seed: seed)
             let autograd = AutoGrad.MLP<S>(inputs: inputs, hidden: hidden, classes: classes, using: &rng)
-            let a = manual.namedParameters(), b = autograd.parameterArrays
-            #expect(a.map(\.0) == b.map(\.name))
-            for ((name, left), (_, right)) in zip(a, b) {
-                let differing = zip(left.scalars, right.scalars).filter { $0 != $1 }.count
-                #expect(left.shape == right.shape && differing == 0,
-                        "\(S.self), hidden \(hidden), seed \(seed): \(name) differs in \(differing) of \(left.count) entries")
-            }
+            expectEqual(manual.namedParameters(), autograd.parameterArrays, "\(S.self), hidden \(hidden), seed \(seed)")
         }
     }
 

@@ -1,3 +1,4 @@
+import ArrayAssertions
 import ArrayKit
 import AutoGrad
 import Foundation
@@ -102,8 +103,7 @@ import Testing
         let withCounter = model()
         try withCounter.load(stateDict: arrays, strict: true)
         #expect((withCounter.layers[1] as? BatchNorm1d<Float>)?.numBatchesTracked == 3)
-        let sameLogits = Self.logits(withCounter, x) == Self.logits(fromFile, x)
-        #expect(sameLogits, "the file and the arrays must give the same model")
+        expectEqual(Self.logits(withCounter, x), Self.logits(fromFile, x), "the file and the arrays must give the same model")
 
         // A counter the model has no batch norm for is an unexpected key, as in PyTorch.
         arrays.append(("3.num_batches_tracked", NDArray(scalar: 1)))
@@ -133,15 +133,15 @@ import Testing
         let copy = AutoGrad.MLP<Float>(inputs: 784, hidden: [32], classes: 10, batchNorm: true, using: &other)
         try copy.load(contentsOf: url)
         #expect((copy.layers[1] as? BatchNorm1d<Float>)?.numBatchesTracked == 2)
-        let sameLogits = Self.logits(copy, Self.batch()) == Self.logits(model, Self.batch())
-        #expect(sameLogits, "a reloaded model must give the saved model's logits")
+        expectEqual(Self.logits(copy, Self.batch()), Self.logits(model, Self.batch()),
+                    "a reloaded model must give the saved model's logits")
     }
 
     @Test func arrayKitReportsEveryMismatchThroughTheSharedCheck() throws {
         let file = try Fixture.read("torch_mlp.safetensors")      // 784 → 32 → 16 → 10
         let arrays = try file.orderedArrays(as: Float.self).map { ($0.name, $0.array) }
         let model = ArrayKit.MLP<Float>(inputs: 784, hidden: [32, 8], classes: 10, seed: 2)
-        let before = model.namedParameters().map(\.1)
+        let before = model.namedParameters()
         #expect {
             try model.load(namedParameters: arrays)
         } throws: { error in
@@ -150,15 +150,14 @@ import Testing
                 && error.report.wrongShapes[0].loaded == [16, 32] && error.report.wrongShapes[0].expected == [8, 32]
                 && "\(error)".contains("size mismatch for 4.weight")
         }
-        let unchanged = model.namedParameters().map(\.1) == before
-        #expect(unchanged, "a failed load must change nothing")
+        expectEqual(model.namedParameters(), before, "a failed load must change nothing")
 
         // Non-strict: a missing key is reported, the rest copied, as load_state_dict(strict=False).
         let small = ArrayKit.MLP<Float>(inputs: 784, hidden: [32, 16], classes: 10, seed: 2)
         let partial = try small.load(namedParameters: arrays.filter { $0.0 != "4.bias" } + [("9.weight", .zeros([1]))],
                                      strict: false)
         #expect(partial.missing == ["4.bias"] && partial.unexpected == ["9.weight"])
-        #expect(small.namedParameters()[0].1 == (try file.array(named: "0.weight", as: Float.self)))
+        expectEqual(small.namedParameters()[0].1, try file.array(named: "0.weight", as: Float.self))
         #expect(throws: StateDictError.self) { try small.load(namedParameters: arrays.filter { $0.0 != "4.bias" }) }
     }
 }

@@ -1,3 +1,4 @@
+import ArrayAssertions
 import Foundation
 import Testing
 @testable import Training
@@ -34,7 +35,7 @@ let tickRanges: [(Double, Double)] = [(0.8123, 0.9071), (-3.2, 47.9), (1, 10), (
     @Test func linearTicksWidenToRoundValues() {
         let ticks = AxisTicks(covering: [0.27, 1.1, 2.31])
         #expect(ticks.lower == 0 && ticks.upper == 2.5)
-        #expect(ticks.major == [0, 0.5, 1, 1.5, 2, 2.5])
+        expectEqual(ticks.major, [0, 0.5, 1, 1.5, 2, 2.5])
         #expect(ticks.minor.isEmpty)
     }
 
@@ -52,7 +53,7 @@ let tickRanges: [(Double, Double)] = [(0.8123, 0.9071), (-3.2, 47.9), (1, 10), (
 
     @Test func wholeNumberDataGetsWholeNumberTicks() {
         let epochs = AxisTicks(covering: [1, 2, 3])
-        #expect(epochs.major == [1, 2, 3])
+        expectEqual(epochs.major, [1, 2, 3])
         let fractional = AxisTicks(covering: [1, 2.5, 3])
         #expect(fractional.major.contains(1.5))
     }
@@ -67,7 +68,7 @@ let tickRanges: [(Double, Double)] = [(0.8123, 0.9071), (-3.2, 47.9), (1, 10), (
     @Test func pinnedRangeKeepsItsEndsAndPutsTicksInside() {
         let ticks = AxisTicks(covering: [0.31, 0.88], range: 0...1)
         #expect(ticks.lower == 0 && ticks.upper == 1)
-        #expect(ticks.major == [0, 0.2, 0.4, 0.6, 0.8, 1])
+        expectEqual(ticks.major, [0, 0.2, 0.4, 0.6, 0.8, 1])
         let odd = AxisTicks(covering: [], range: 0.05...0.95)
         #expect(odd.lower == 0.05 && odd.upper == 0.95)
         #expect(odd.major.allSatisfy { $0 >= 0.05 && $0 <= 0.95 } && odd.major.count >= 4)
@@ -85,7 +86,7 @@ let tickRanges: [(Double, Double)] = [(0.8123, 0.9071), (-3.2, 47.9), (1, 10), (
 
     @Test func logTicksOverAFewDecadesUseOneTwoFive() {
         let ticks = AxisTicks(covering: [0.27, 2.3], scale: .log10)
-        #expect(ticks.major == [0.2, 0.5, 1, 2, 5])
+        expectEqual(ticks.major, [0.2, 0.5, 1, 2, 5])
         #expect(ticks.lower == 0.2 && ticks.upper == 5)
         #expect(ticks.minor.contains(0.3) && ticks.minor.contains(4) && !ticks.minor.contains(2))
     }

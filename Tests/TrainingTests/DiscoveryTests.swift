@@ -1,3 +1,4 @@
+import ArrayAssertions
 import Foundation
 import Testing
 @testable import Training
@@ -101,7 +102,7 @@ struct DiscoveryTests {
         #expect(dataset.location.directory.standardizedFileURL.path == cache.standardizedFileURL.path)
         #expect((try FileManager.default.contentsOfDirectory(atPath: cache.path)).sorted() == Fixture.names.sorted())
         for (name, sha) in zip(Fixture.names, Fixture.sha256) {
-            #expect(try Fixture.bytes(cache, name) == Fixture.bytes(Fixture.plain, name))
+            expectEqual(try Fixture.bytes(cache, name), try Fixture.bytes(Fixture.plain, name), "\(name)")
             #expect(try DatasetDownloader.sha256(ofFileAt: cache.appendingPathComponent(name).path) == sha)
         }
         #expect(lines.filter { $0.hasPrefix("downloading file://") }.count == 4)

@@ -1,3 +1,4 @@
+import ArrayAssertions
 import Foundation
 import Testing
 @testable import Training
@@ -91,9 +92,10 @@ func sampleHistory(diverged: Bool = false) -> RunHistory {
         let history = sampleHistory()
         let loss = history.lossChart()
         #expect(loss.series.map(\.name) == ["train", "validation"])
-        #expect(loss.series[0].x == [1, 2] && loss.series[1].y == [0.47, 0.41])
+        expectEqual(loss.series[0].x, [1, 2])
+        expectEqual(loss.series[1].y, [0.47, 0.41])
         #expect(loss.yAxis.scale == .linear && loss.title == "Loss (manual, fashion-mnist)")
-        #expect(history.accuracyChart().series[1].y == [0.83, 0.855])
+        expectEqual(history.accuracyChart().series[1].y, [0.83, 0.855])
     }
 
     @Test func aDivergedRunSaysSoInTheTitleAndInSweepSeries() {
@@ -112,8 +114,10 @@ func sampleHistory(diverged: Bool = false) -> RunHistory {
         let figure = Figure.comparing([("manual", manual), ("autograd", autograd)])
         let panels = figure.panels.compactMap { $0 as? LineChart }
         #expect(panels.map(\.title) == ["Training loss", "Validation accuracy"])
-        #expect(panels[0].series.map(\.name) == ["manual", "autograd"] && panels[0].series[1].y == [0.61, 0.4201])
-        #expect(panels[1].series[0].y == [0.83, 0.855] && panels[1].yAxis.label == "validation accuracy")
+        #expect(panels[0].series.map(\.name) == ["manual", "autograd"])
+        expectEqual(panels[0].series[1].y, [0.61, 0.4201])
+        expectEqual(panels[1].series[0].y, [0.83, 0.855])
+        #expect(panels[1].yAxis.label == "validation accuracy")
         #expect(panels.allSatisfy { !$0.series[0].isDashed && $0.series[1].isDashed })
         _ = try parseWithPython(figure.svg(), name: "comparison.svg")
         let sweep = LineChart.comparing(.trainLoss, of: [("lr = 0.1", manual), ("lr = 10", sampleHistory(diverged: true))],

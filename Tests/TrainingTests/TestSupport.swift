@@ -1,4 +1,5 @@
 import ArgumentParser
+import ArrayAssertions
 @testable import TrainingCLI
 import Foundation
 import Testing
@@ -27,6 +28,16 @@ enum Fixture {
     static func dataset(plain: Bool = false) throws -> Dataset {
         try Dataset.load(.directory(plain ? Fixture.plain : Fixture.gzip), locator: DatasetLocator(environment: [:]))
     }
+}
+
+/// Two image sets are the same: their sizes, then pixels and labels through `expectEqual`,
+/// so a difference is reported by index and count rather than as the pixels themselves.
+func expectEqual(_ actual: LabeledImages, _ expected: LabeledImages, _ comment: String = "images",
+                 sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(actual.count == expected.count && actual.rows == expected.rows && actual.columns == expected.columns,
+            "\(comment): count, rows and columns", sourceLocation: sourceLocation)
+    expectEqual(actual.pixels, expected.pixels, "\(comment): pixels", sourceLocation: sourceLocation)
+    expectEqual(actual.labels, expected.labels, "\(comment): labels", sourceLocation: sourceLocation)
 }
 
 /// A fresh temporary directory, removed when the value is released.
