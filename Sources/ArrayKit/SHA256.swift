@@ -1,5 +1,6 @@
 /// SHA-256 (FIPS 180-4), written here because Foundation on Linux has no CryptoKit and the
-/// package takes no network dependency for one hash. It verifies downloads and fixtures.
+/// package takes no network dependency for one hash. It verifies downloads, fixtures and the
+/// checksums in the safetensors files the package writes.
 ///
 /// ```swift
 /// SHA256.hexDigest(of: Array("abc".utf8))
