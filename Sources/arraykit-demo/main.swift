@@ -31,8 +31,9 @@ func benchmarkSgemm(m: Int, k: Int, n: Int) {
 
 /// Times encoding and decoding `copies` state dicts of the default MLP (784 → 128 → 10,
 /// 101,770 parameters) in one safetensors file, with and without the SHA-256 checksums:
-/// one copy is `model.safetensors`, four an Adam checkpoint (model, best model, two moments).
-func benchmarkSafetensors(copies: Int) {
+/// one copy is `model.safetensors`, two the default run's checkpoint (model and best model),
+/// four an Adam run's (and the two moments).
+func benchmarkSafetensors(copies: Int, label: String) {
     var rng = SplitMix64(seed: 1)
     var tensors: [(name: String, array: NDArray<Float>)] = []
     for copy in 0..<copies {
@@ -61,8 +62,7 @@ func benchmarkSafetensors(copies: Int) {
     defer { try? FileManager.default.removeItem(at: url) }
     let store = try! milliseconds { try writeAtomically(checked, to: url) }
     func f(_ value: Double) -> String { String(format: "%.2f", value) }
-    print("safetensors, \(copies == 1 ? "the default model" : "\(copies) × the default model (a checkpoint)") "
-          + "(\(plain.count / 1024) KiB): encode \(f(write)) ms, with checksums \(f(writeChecked)) ms; "
+    print("\(label) (\(plain.count / 1024) KiB): encode \(f(write)) ms, with checksums \(f(writeChecked)) ms; "
           + "decode \(f(read)) ms, verifying \(f(readChecked)) ms; writeAtomically \(f(store)) ms")
 }
 
@@ -89,8 +89,9 @@ if CommandLine.arguments.dropFirst().contains("--bench") {
     print("products split at multiples of \(BLAS.splitAlignment(for: Float.self)) rows (Float), "
           + "\(BLAS.splitAlignment(for: Double.self)) rows (Double); 0 = not split")
     benchmarkSgemm(m: 128, k: 784, n: 128)
-    benchmarkSafetensors(copies: 1)
-    benchmarkSafetensors(copies: 4)
+    benchmarkSafetensors(copies: 1, label: "model.safetensors")
+    benchmarkSafetensors(copies: 2, label: "checkpoint, SGD")
+    benchmarkSafetensors(copies: 4, label: "checkpoint, Adam")
 } else {
     runExample()
 }
