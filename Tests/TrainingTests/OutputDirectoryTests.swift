@@ -114,5 +114,9 @@ func snapshot(_ directory: URL) throws -> [String: Data] {
         #expect(RunDirectory.runFiles(in: scratch.url) == ["manual/"])
         #expect(throws: RunDirectoryError.self) { try RunDirectory.checkAvailable(path: scratch.url.path) }
         #expect(RunDirectory.runFiles(in: scratch.url.appendingPathComponent("absent")).isEmpty)
+        // A link named like a backend's run directory, pointing back up, is looked into once.
+        try FileManager.default.createSymbolicLink(atPath: scratch.url.appendingPathComponent("autograd").path,
+                                                   withDestinationPath: scratch.url.path)
+        #expect(RunDirectory.runFiles(in: scratch.url) == ["manual/"])
     }
 }

@@ -121,13 +121,18 @@ public struct RunDirectory: Sendable {
     // MARK: - An earlier run
 
     /// The run's files in `directory`: the names of ``runFileNames`` present, and each of
-    /// ``runSubdirectoryNames`` that holds a run, written with a trailing `/`. Empty when
-    /// the directory does not exist or holds no run.
+    /// ``runSubdirectoryNames`` that holds some of them, written with a trailing `/`. Empty
+    /// when the directory does not exist or holds no run.
     public static func runFiles(in directory: URL) -> [String] {
+        // One level down only: compare-backends' subdirectories hold plain runs (and a symbolic
+        // link named like one cannot lead the search in circles).
+        topLevelRunFiles(in: directory)
+            + runSubdirectoryNames.filter { !topLevelRunFiles(in: directory.appendingPathComponent($0)).isEmpty }.map { $0 + "/" }
+    }
+
+    private static func topLevelRunFiles(in directory: URL) -> [String] {
         let present = Set((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
         return runFileNames.filter(present.contains)
-            + runSubdirectoryNames.filter { present.contains($0) && !runFiles(in: directory.appendingPathComponent($0)).isEmpty }
-                .map { $0 + "/" }
     }
 
     /// Throws, before anything is created or written, if the directory at `path` holds a run
@@ -148,20 +153,20 @@ public struct RunDirectory: Sendable {
             + "— choose a new directory with --output, or pass --overwrite to replace that run")
     }
 
-    /// Removes the earlier run's files from `directory` — in `compare-backends`' per-backend
-    /// subdirectories too — and leaves every other file where it is.
+    /// Removes the earlier run's files from `directory` and from `compare-backends`'
+    /// per-backend subdirectories (then those too, if nothing else is in them), leaving every
+    /// other file where it is.
     private static func removeRun(in directory: URL) throws {
         for name in runFiles(in: directory) {
             let item = directory.appendingPathComponent(name)
-            if name.hasSuffix("/") {
-                try removeRun(in: item)
-                rmdir(item.path)   // stays if it holds other files
-                continue
+            let files = name.hasSuffix("/") ? topLevelRunFiles(in: item).map(item.appendingPathComponent) : [item]
+            for file in files {
+                do { try FileManager.default.removeItem(at: file) } catch {
+                    throw RunDirectoryError(description: "cannot replace the run in \(directory.path): removing "
+                        + "\(file.path) failed (\(error.localizedDescription)) — fix its permissions, or choose a new directory with --output")
+                }
             }
-            do { try FileManager.default.removeItem(at: item) } catch {
-                throw RunDirectoryError(description: "cannot replace the run in \(directory.path): removing \(name) failed "
-                    + "(\(error.localizedDescription)) — fix its permissions, or choose a new directory with --output")
-            }
+            if name.hasSuffix("/") { rmdir(item.path) }   // stays if it holds other files
         }
     }
 
