@@ -5,13 +5,16 @@ import Foundation
 // exactly the bytes that follow it (contiguous, non-overlapping, each range the size its
 // shape and dtype need), the same rules the reference implementation's `validate` applies.
 extension Safetensors {
-    /// Parses and validates safetensors bytes without converting any tensor.
+    /// Parses and validates safetensors bytes without converting any tensor. A file whose
+    /// metadata records checksums (every file ``encode(_:metadata:integerTensors:checksum:)``
+    /// writes by default) is also verified against them, unless `verifyingChecksums` is false;
+    /// a file without them (PyTorch's, NumPy's) is read as it is.
     ///
     /// ```swift
     /// let file = try Safetensors.decode(bytes)
     /// print(file.names)   // ["0.weight", "0.bias", …] in data order
     /// ```
-    public static func decode(_ data: Data) throws(SafetensorsError) -> SafetensorsFile {
+    public static func decode(_ data: Data, verifyingChecksums: Bool = true) throws(SafetensorsError) -> SafetensorsFile {
         guard data.count >= 8 else { throw .fileTooSmall(byteCount: data.count) }
         var length: UInt64 = 0
         for (shift, byte) in data.prefix(8).enumerated() { length |= UInt64(byte) << (8 * UInt64(shift)) }
@@ -45,10 +48,12 @@ extension Safetensors {
 
         let body = data[(start + 8 + headerLength)...]
         let entries = try validate(raw.tensors, bodyCount: body.count)
-        return SafetensorsFile(metadata: raw.metadata, entries: entries, body: body)
+        let file = SafetensorsFile(metadata: raw.metadata, entries: entries, body: body)
+        if verifyingChecksums { try file.verifyChecksums() }
+        return file
     }
 
-    private static func validate(_ tensors: [RawEntry], bodyCount: Int) throws(SafetensorsError) -> [SafetensorsFile.Entry] {
+    private static func validate(_ tensors: [HeaderEntry], bodyCount: Int) throws(SafetensorsError) -> [SafetensorsFile.Entry] {
         for t in tensors {
             guard t.offsets.count == 2, t.offsets[0] >= 0, t.offsets[1] >= t.offsets[0] else {
                 throw .invalidOffsets(tensor: t.name, offsets: t.offsets)
@@ -103,7 +108,9 @@ private struct AnyKey: CodingKey {
     init?(intValue: Int) { return nil }
 }
 
-private struct RawEntry {
+/// A tensor's header entry as the JSON spells it, before validation; also what the writer
+/// and the header checksum work from.
+struct HeaderEntry {
     var name: String
     var dtype: String
     var shape: [Int]
@@ -112,7 +119,7 @@ private struct RawEntry {
 
 private struct RawHeader: Decodable {
     var metadata: [String: String] = [:]
-    var tensors: [RawEntry] = []
+    var tensors: [HeaderEntry] = []
 
     private struct Fields: Decodable {
         var dtype: String
@@ -127,7 +134,7 @@ private struct RawHeader: Decodable {
                 metadata = try container.decode([String: String].self, forKey: key)
             } else {
                 let fields = try container.decode(Fields.self, forKey: key)
-                tensors.append(RawEntry(name: key.stringValue, dtype: fields.dtype, shape: fields.shape, offsets: fields.data_offsets))
+                tensors.append(HeaderEntry(name: key.stringValue, dtype: fields.dtype, shape: fields.shape, offsets: fields.data_offsets))
             }
         }
     }

@@ -20,12 +20,16 @@ public enum Safetensors {
     /// of their data), as F32 for `Float` and F64 for `Double`, followed by any
     /// `integerTensors` as I64 (PyTorch's BatchNorm `num_batches_tracked` is one).
     ///
+    /// With `checksum` (the default) the metadata also records SHA-256 digests of the data
+    /// and of the header (``dataChecksumKey``, ``headerChecksumKey``), which ``decode(_:verifyingChecksums:)``
+    /// checks; `checksum: false` writes exactly the bytes of the reference implementation.
+    ///
     /// ```swift
     /// let bytes = Safetensors.encode([("w", NDArray<Float>([1, 2]))], metadata: ["format": "pt"])
     /// ```
     public static func encode<Scalar: NDScalar>(
         _ tensors: [(name: String, array: NDArray<Scalar>)], metadata: [String: String]? = nil,
-        integerTensors: [(name: String, values: [Int64], shape: [Int])] = []
+        integerTensors: [(name: String, values: [Int64], shape: [Int])] = [], checksum: Bool = true
     ) -> Data {
         let allNames = tensors.map(\.name) + integerTensors.map(\.name)
         let names = Set(allNames)
@@ -35,85 +39,95 @@ public enum Safetensors {
                          "Safetensors.encode: \(t.values.count) integers do not fill shape \(shapeText(t.shape)) of \"\(t.name)\"")
         }
         precondition(!names.contains("__metadata__"), "Safetensors.encode: \"__metadata__\" is reserved and cannot name a tensor")
-        let dtype = dtypeName(Scalar.self)
-        let width = MemoryLayout<Scalar>.size
+        let dtype = dtypeName(Scalar.self), width = MemoryLayout<Scalar>.size
+        var entries: [HeaderEntry] = []
+        var offset = 0
+        for (name, array) in tensors {
+            entries.append(.init(name: name, dtype: dtype, shape: array.shape, offsets: [offset, offset + array.count * width]))
+            offset += array.count * width
+        }
+        for (name, values, shape) in integerTensors {
+            entries.append(.init(name: name, dtype: SafetensorsDType.i64.rawValue, shape: shape, offsets: [offset, offset + values.count * 8]))
+            offset += values.count * 8
+        }
 
-        // Compact JSON in the field order serde_json gives the reference writer, so a
-        // file written here is byte-identical to Python's for the same tensors and order.
-        var header = "{"
+        var body = Data(capacity: offset)
+        for (_, array) in tensors {
+            array.withUnsafeBufferPointer { elements in
+                if isLittleEndianHost {
+                    body.append(elements)
+                } else {
+                    for value in elements { appendLittleEndian(value, to: &body) }
+                }
+            }
+        }
+        for (_, values, _) in integerTensors {
+            for value in values { withUnsafeBytes(of: value.littleEndian) { body.append(contentsOf: $0) } }
+        }
+
+        let metadata = checksum ? checksummed(metadata, tensors: entries, body: body) : metadata
+        var headerBytes = Array(headerJSON(metadata: metadata, entries: entries).utf8)
+        // Spaces (valid JSON whitespace) align the data section to 8 bytes, as the reference does.
+        headerBytes += [UInt8](repeating: 0x20, count: (8 - headerBytes.count % 8) % 8)
+        var data = Data(capacity: 8 + headerBytes.count + body.count)
+        withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { data.append(contentsOf: $0) }
+        data.append(contentsOf: headerBytes)
+        data.append(body)
+        return data
+    }
+
+    /// The header as compact JSON in the field order serde_json gives the reference writer
+    /// (metadata keys sorted, then the tensors in data order), so a file written here is
+    /// byte-identical to Python's for the same tensors and order. The header checksum is
+    /// taken over this text too, rebuilt from what a reader parsed.
+    static func headerJSON(metadata: [String: String]?, entries: [HeaderEntry]) -> String {
         var fields: [String] = []
         if let metadata {
             let pairs = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
             fields.append("\"__metadata__\":{" + pairs.joined(separator: ",") + "}")
         }
-        var offset = 0
-        for (name, array) in tensors {
-            let end = offset + array.count * width
-            let shape = array.shape.map(String.init).joined(separator: ",")
-            fields.append("\(jsonString(name)):{\"dtype\":\"\(dtype)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
-            offset = end
+        for entry in entries {
+            let shape = entry.shape.map(String.init).joined(separator: ",")
+            let offsets = entry.offsets.map(String.init).joined(separator: ",")
+            fields.append("\(jsonString(entry.name)):{\"dtype\":\"\(entry.dtype)\",\"shape\":[\(shape)],\"data_offsets\":[\(offsets)]}")
         }
-        for (name, values, shape) in integerTensors {
-            let end = offset + values.count * 8
-            let dims = shape.map(String.init).joined(separator: ",")
-            fields.append("\(jsonString(name)):{\"dtype\":\"I64\",\"shape\":[\(dims)],\"data_offsets\":[\(offset),\(end)]}")
-            offset = end
-        }
-        header += fields.joined(separator: ",") + "}"
-        var headerBytes = Array(header.utf8)
-        // Spaces (valid JSON whitespace) align the data section to 8 bytes, as the reference does.
-        headerBytes += [UInt8](repeating: 0x20, count: (8 - headerBytes.count % 8) % 8)
-
-        var data = Data(capacity: 8 + headerBytes.count + offset)
-        withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { data.append(contentsOf: $0) }
-        data.append(contentsOf: headerBytes)
-        for (_, array) in tensors {
-            array.withUnsafeBufferPointer { elements in
-                if isLittleEndianHost {
-                    data.append(elements)
-                } else {
-                    for value in elements { appendLittleEndian(value, to: &data) }
-                }
-            }
-        }
-        for (_, values, _) in integerTensors {
-            for value in values { withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) } }
-        }
-        return data
+        return "{" + fields.joined(separator: ",") + "}"
     }
 
     /// The file bytes for a dictionary of arrays, with names in sorted order (as the
     /// reference writer orders tensors of one dtype).
-    public static func encode<Scalar: NDScalar>(_ tensors: [String: NDArray<Scalar>], metadata: [String: String]? = nil) -> Data {
-        encode(tensors.keys.sorted().map { (name: $0, array: tensors[$0]!) }, metadata: metadata)
+    public static func encode<Scalar: NDScalar>(_ tensors: [String: NDArray<Scalar>], metadata: [String: String]? = nil,
+                                                checksum: Bool = true) -> Data {
+        encode(tensors.keys.sorted().map { (name: $0, array: tensors[$0]!) }, metadata: metadata, checksum: checksum)
     }
 
-    /// Writes `tensors`, in order, to `url` atomically (the file is complete or absent).
+    /// Writes `tensors`, in order, to `url` atomically (the file is complete or absent),
+    /// with checksums unless `checksum` is false (see ``encode(_:metadata:integerTensors:checksum:)``).
     ///
     /// ```swift
     /// try Safetensors.write([("0.weight", w), ("0.bias", b)], to: url, metadata: ["format": "pt"])
     /// ```
     public static func write<Scalar: NDScalar>(
         _ tensors: [(name: String, array: NDArray<Scalar>)], to url: URL, metadata: [String: String]? = nil,
-        integerTensors: [(name: String, values: [Int64], shape: [Int])] = []
+        integerTensors: [(name: String, values: [Int64], shape: [Int])] = [], checksum: Bool = true
     ) throws {
-        try writeAtomically(encode(tensors, metadata: metadata, integerTensors: integerTensors), to: url)
+        try writeAtomically(encode(tensors, metadata: metadata, integerTensors: integerTensors, checksum: checksum), to: url)
     }
 
     /// Writes a dictionary of arrays to `url` atomically, names sorted.
     public static func write<Scalar: NDScalar>(
-        _ tensors: [String: NDArray<Scalar>], to url: URL, metadata: [String: String]? = nil
+        _ tensors: [String: NDArray<Scalar>], to url: URL, metadata: [String: String]? = nil, checksum: Bool = true
     ) throws {
-        try writeAtomically(encode(tensors, metadata: metadata), to: url)
+        try writeAtomically(encode(tensors, metadata: metadata, checksum: checksum), to: url)
     }
 
-    /// Reads and validates the file at `url`; see ``decode(_:)``.
-    public static func read(contentsOf url: URL) throws(SafetensorsError) -> SafetensorsFile {
+    /// Reads and validates the file at `url`, checksums included; see ``decode(_:verifyingChecksums:)``.
+    public static func read(contentsOf url: URL, verifyingChecksums: Bool = true) throws(SafetensorsError) -> SafetensorsFile {
         let data: Data
         do { data = try readRegularFile(url) } catch {
             throw .cannotRead(path: url.path, reason: error.description)
         }
-        return try decode(data)
+        return try decode(data, verifyingChecksums: verifyingChecksums)
     }
 
     static func dtypeName<Scalar: NDScalar>(_: Scalar.Type) -> String {

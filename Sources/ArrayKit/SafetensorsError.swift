@@ -35,6 +35,14 @@ public enum SafetensorsError: Error, Equatable, CustomStringConvertible {
     case trailingData(expectedBytes: Int, actualBytes: Int)
     /// A tensor asked for by name is not in the file.
     case missingTensor(String)
+    /// The data section's SHA-256 differs from the one the writer recorded: the tensor data
+    /// changed after the file was written.
+    case dataChecksumMismatch(recorded: String, computed: String)
+    /// The header's SHA-256 differs from the one the writer recorded: a name, shape, offset
+    /// or metadata value changed after the file was written.
+    case headerChecksumMismatch(recorded: String, computed: String)
+    /// One checksum key is there without the other, which the writer always records with it.
+    case checksumMissing(String)
 
     public var description: String {
         switch self {
@@ -47,26 +55,46 @@ public enum SafetensorsError: Error, Equatable, CustomStringConvertible {
         case let .headerLengthBeyondFile(length, size):
             return "safetensors header length \(length) runs past the end of the \(size)-byte file — the file is truncated or not safetensors"
         case let .invalidHeader(reason):
-            return "safetensors header is invalid: \(reason) — the file is corrupt or was not written by a safetensors writer"
+            return "safetensors header is invalid: \(reason) — \(Self.malformed)"
         case let .unknownDType(tensor, dtype):
-            return "tensor \"\(tensor)\" has unknown dtype \"\(dtype)\" — expected one of \(SafetensorsDType.allCases.map(\.rawValue).joined(separator: ", "))"
+            return "tensor \"\(tensor)\" has unknown dtype \"\(dtype)\" — expected one of \(SafetensorsDType.allCases.map(\.rawValue).joined(separator: ", ")); \(Self.malformed)"
         case let .unsupportedDType(tensor, dtype, requested):
             return "tensor \"\(tensor)\" is \(dtype), which cannot be read as \(requested) — save it as F32, F64, F16 or BF16"
         case let .invalidOffsets(tensor, offsets):
-            return "tensor \"\(tensor)\" has data_offsets \(offsets); they must be [start, end] with 0 ≤ start ≤ end"
+            return "tensor \"\(tensor)\" has data_offsets \(offsets); they must be [start, end] with 0 ≤ start ≤ end — \(Self.malformed)"
         case let .overlappingData(tensor, start, previous, previousEnd):
-            return "tensor \"\(tensor)\" starts at byte \(start), inside \"\(previous)\" (which ends at \(previousEnd)) — overlapping data is rejected"
+            return "tensor \"\(tensor)\" starts at byte \(start), inside \"\(previous)\" (which ends at \(previousEnd)) — overlapping data is rejected; \(Self.malformed)"
         case let .gapInData(tensor, start, expected):
-            return "tensor \"\(tensor)\" starts at byte \(start) but the previous tensor ends at \(expected) — the data must be contiguous"
+            return "tensor \"\(tensor)\" starts at byte \(start) but the previous tensor ends at \(expected) — the data must be contiguous; \(Self.malformed)"
         case let .shapeSizeMismatch(tensor, shape, dtype, expected, actual):
-            return "tensor \"\(tensor)\" of shape \(shapeText(shape)) and dtype \(dtype) needs \(expected) bytes but its data_offsets span \(actual)"
+            return "tensor \"\(tensor)\" of shape \(shapeText(shape)) and dtype \(dtype) needs \(expected) bytes but its data_offsets span \(actual) — \(Self.malformed)"
         case let .dataTooShort(expected, actual):
             return "safetensors data section has \(actual) bytes, the header describes \(expected) — the file is truncated"
         case let .trailingData(expected, actual):
             return "safetensors data section has \(actual) bytes, the header describes only \(expected) — the file is corrupt"
         case let .missingTensor(name):
             return "no tensor named \"\(name)\" in the safetensors file"
+        case let .dataChecksumMismatch(recorded, computed):
+            return "the tensor data does not match its checksum (SHA-256 \(digestText(computed)), the file records "
+                + "\(digestText(recorded)) under \"\(Safetensors.dataChecksumKey)\") — \(Self.corrupted)"
+        case let .headerChecksumMismatch(recorded, computed):
+            return "the safetensors header (tensor names, shapes, offsets or metadata) does not match its checksum "
+                + "(SHA-256 \(digestText(computed)), the file records \(digestText(recorded)) under "
+                + "\"\(Safetensors.headerChecksumKey)\") — \(Self.corrupted)"
+        case let .checksumMissing(key):
+            let other = key == Safetensors.dataChecksumKey ? Safetensors.headerChecksumKey : Safetensors.dataChecksumKey
+            return "the metadata records \"\(other)\" without \"\(key)\", which is always written with it — \(Self.corrupted)"
         }
+    }
+
+    private static let malformed = "the file is corrupt or was not written by a safetensors writer"
+
+    private static let corrupted = "the file is corrupted (its bytes changed on disk or in transfer after it was written); "
+        + "use an intact copy or write it again"
+
+    /// The first hex digits of a digest, or a short quoted excerpt of a value that is not one.
+    private func digestText(_ digest: String) -> String {
+        digest.count == 64 && digest.allSatisfy(\.isHexDigit) ? digest.prefix(12) + "…" : String(digest.prefix(16)).debugDescription
     }
 }
 

@@ -19,7 +19,9 @@ public struct CheckpointError: Error, CustomStringConvertible {
 ///
 /// Saved as one safetensors file — tensors `model.*`, `best.*`, `train.*` and a JSON
 /// manifest in the metadata — written atomically, so a checkpoint on disk is always one
-/// complete, self-consistent snapshot, whatever moment the process is killed.
+/// complete, self-consistent snapshot, whatever moment the process is killed. Its checksums
+/// (``Safetensors/dataChecksumKey``, ``Safetensors/headerChecksumKey``) are verified on reading,
+/// so a checkpoint damaged on disk is refused rather than continued from.
 ///
 /// ```swift
 /// try checkpoint.write(to: run.file(TrainingCheckpoint.fileName))
@@ -152,8 +154,18 @@ public struct TrainingCheckpoint {
     public static func read(from url: URL) throws -> TrainingCheckpoint {
         let file: SafetensorsFile
         do { file = try Safetensors.read(contentsOf: url) } catch {
-            throw CheckpointError(description: "cannot read the checkpoint \(url.path): \(error) — "
-                + "give the run directory of a run that finished at least one epoch or was interrupted")
+            switch error {
+            case .dataChecksumMismatch, .headerChecksumMismatch, .checksumMissing:
+                // Continuing from altered weights or an altered position would silently be another run.
+                let best = url.deletingLastPathComponent().appendingPathComponent("model.safetensors")
+                throw CheckpointError(description: "cannot resume from \(url.path): \(error); for a checkpoint, writing it "
+                    + "again means to start the run again"
+                    + (FileManager.default.fileExists(atPath: best.path)
+                        ? " (--init-from \(best.path) begins from its best epoch so far)" : ""))
+            default:
+                throw CheckpointError(description: "cannot read the checkpoint \(url.path): \(error) — "
+                    + "give the run directory of a run that finished at least one epoch or was interrupted")
+            }
         }
         return try decode(file, path: url.path)
     }

@@ -40,7 +40,7 @@ public struct CompareBackends: ParsableCommand {
         // The same starting point by construction, not by trusting both initializers.
         try autograd.load(stateDict: manual.stateDict())
 
-        let root = try RunDirectory(path: options.output, backend: "compare")
+        let root = try RunDirectory(path: options.output, backend: "compare", existingRun: options.existingRun)
         let comparison = try interruptible(command: "compare-backends") {
             try root.keepingOnlyIfSuccessful { root in
                 experiment.header(title: "compare-backends: manual (ArrayKit) vs autograd (AutoGrad), same weights and batches",

@@ -9,8 +9,9 @@ public struct ExperimentError: Error, CustomStringConvertible {
 }
 
 /// One experiment's data and settings, ready to train a classifier and write its run
-/// directory. Everything that can fail because of the input (dataset, batch size,
-/// `--init-from`) fails in `init` or `loadInitialWeights` — before any directory exists.
+/// directory. Everything that can fail because of the input (an `--output` that holds a
+/// run, dataset, batch size, `--init-from`) fails in `init` or `loadInitialWeights` — before
+/// any directory exists or any file is written.
 ///
 /// ```swift
 /// let experiment = try Experiment(options)
@@ -30,6 +31,9 @@ struct Experiment {
     init(_ options: ExperimentOptions, say: @escaping (String) -> Void = { print($0) }) throws {
         self.options = options
         self.say = say
+        // Checked first, so a used directory is refused before the data is loaded (and again,
+        // authoritatively, when the run directory is made).
+        if let output = options.output { try RunDirectory.checkAvailable(path: output, existingRun: options.existingRun) }
         let spec = try DatasetSpec.named(options.dataset)
         let locator = DatasetLocator(dataDirectory: options.dataDir.map { URL(fileURLWithPath: $0) })
         dataset = try Dataset.load(spec, locator: locator, download: options.download, log: say)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Training
 
 /// The options every training executable shares, with the assignment's defaults.
 ///
@@ -41,8 +42,11 @@ public struct ExperimentOptions: ParsableArguments {
     @Option(help: "Training samples held out for validation (best-model selection).")
     public var validationSize: Int = 5_000
 
-    @Option(help: "Run directory for history.json, figures and model.safetensors (default: runs/<backend>-<timestamp>).")
+    @Option(help: "Run directory for history.json, figures and model.safetensors (default: runs/<backend>-<timestamp>); an existing one may be empty or hold other files, but not a run.")
     public var output: String?
+
+    @Flag(help: "Replace the run already in --output: its files are removed before training starts (other files stay).")
+    public var overwrite = false
 
     @Option(help: "Initial weights: a safetensors file with this model's PyTorch names and shapes (strict).")
     public var initFrom: String?
@@ -57,6 +61,9 @@ public struct ExperimentOptions: ParsableArguments {
 
     /// The hidden widths after `--no-hidden`: empty for none.
     public var hiddenWidths: [Int] { noHidden ? [] : hiddenDims }
+
+    /// What `--output` may do to a run already there.
+    var existingRun: RunDirectory.ExistingRun { overwrite ? .replace : .refuse }
 
     public mutating func validate() throws {
         if let bad = hiddenDims.first(where: { $0 < 1 }) {

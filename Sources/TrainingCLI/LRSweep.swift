@@ -78,7 +78,7 @@ public struct LRSweep: ParsableCommand {
 
     public func run() throws {
         if let directory = plotSchedules {
-            let run = try RunDirectory(path: directory, backend: "schedules")
+            let run = try RunDirectory(path: directory, backend: "schedules", existingRun: .keep)   // one figure, beside anything
             let stepsPerEpoch = Swift.max(1, (Self.catalogueTrainingCount - options.validationSize) / options.batchSize)
             try Self.scheduleChart(learningRate: options.learningRate, epochs: options.epochs, stepsPerEpoch: stepsPerEpoch)
                 .write(to: run.file("lr_schedules.svg"))
@@ -88,7 +88,7 @@ public struct LRSweep: ParsableCommand {
         let experiment = try Experiment(options)
         // Fail on a bad --init-from before any directory exists.
         try experiment.loadInitialWeights(into: makeModel(learningRate: learningRates[0], experiment).model)
-        let root = try RunDirectory(path: options.output, backend: "lr-sweep")
+        let root = try RunDirectory(path: options.output, backend: "lr-sweep", existingRun: options.existingRun)
         if rangeTest {   // one epoch, nothing worth saving half of: Ctrl-C keeps its default
             try root.keepingOnlyIfSuccessful { try runRangeTest(experiment, in: $0) }
             return

@@ -41,13 +41,13 @@ struct Resumption {
                 throw fail("the run already finished all its epochs; there is nothing to resume")
             }
         }
-        run = try RunDirectory(path: url.path, backend: backend)
+        run = try RunDirectory(path: url.path, backend: backend, existingRun: .keep)
     }
 
     /// `type` parsed from the run's own arguments. `given` is the configuration of the
     /// options given beside `--resume`: each must be at its default or the run's value.
     func command<Command: ParsableCommand>(_ type: Command.Type, given: [String: String], output: String?,
-                                           config: (Command) -> [String: String]) throws -> Command {
+                                           overwrite: Bool = false, config: (Command) -> [String: String]) throws -> Command {
         let stored: Command, defaults: Command
         do {
             stored = try type.parse(ExperimentOptions.normalizedArguments(checkpoint.arguments))
@@ -65,6 +65,9 @@ struct Resumption {
             let differences = keys.map { "\($0) \(given[$0] ?? "unset") (run: \(storedConfig[$0] ?? "unset"))" }
             throw ExperimentError(description: "--resume continues a run with its own settings, but these options differ: "
                 + differences.joined(separator: ", ") + " — give --resume alone, or start a new run to change them")
+        }
+        if overwrite {
+            throw ExperimentError(description: "--overwrite replaces a run and --resume continues one; give --resume alone to continue \(run.url.path)")
         }
         if let output, URL(fileURLWithPath: output).standardizedFileURL != run.url {
             throw ExperimentError(description: "--output \(output) differs from --resume \(run.url.path); a resumed run writes into its own directory — drop --output")

@@ -30,7 +30,8 @@ public struct TrainManual: ParsableCommand {
         let resumption = try resume.map { try Resumption(directory: $0, backend: "manual") }
         var command = self
         if let resumption {
-            command = try resumption.command(Self.self, given: options.config, output: options.output) { $0.options.config }
+            command = try resumption.command(Self.self, given: options.config, output: options.output,
+                                             overwrite: options.overwrite) { $0.options.config }
             command.options.json = options.json
         }
         try command.train(resuming: resumption)
@@ -81,7 +82,8 @@ public struct TrainAutoGrad: ParsableCommand {
         let resumption = try resume.map { try Resumption(directory: $0, backend: "autograd") }
         var command = self
         if let resumption {
-            command = try resumption.command(Self.self, given: config, output: options.output) { $0.config }
+            command = try resumption.command(Self.self, given: config, output: options.output,
+                                             overwrite: options.overwrite) { $0.config }
             command.options.json = options.json
         }
         try command.train(resuming: resumption)
@@ -113,7 +115,7 @@ extension Experiment {
     func trainInterruptibly(_ model: some Classifier, command: String, title: String, layers: String,
                             method: String, config: [String: String], arguments: [String],
                             resuming resumption: Resumption?) throws {
-        let run = try resumption?.run ?? RunDirectory(path: options.output, backend: model.backend)
+        let run = try resumption?.run ?? RunDirectory(path: options.output, backend: model.backend, existingRun: options.existingRun)
         let history = try interruptible(command: command) {
             try run.keepingOnlyIfSuccessful { run in
                 header(title: title, model: model, layers: layers, method: method, run: run).forEach(say)

@@ -1,5 +1,6 @@
 // The README's ArrayKit example, runnable: `swift run -c release arraykit-demo`.
-// `--bench` times the sgemm of one MLP layer instead (128×784 · 784×128).
+// `--bench` times the sgemm of one MLP layer instead (128×784 · 784×128), and what the
+// checksums cost when the default model and a checkpoint are written and read.
 import ArrayKit
 import Foundation
 
@@ -28,6 +29,43 @@ func benchmarkSgemm(m: Int, k: Int, n: Int) {
     print("sgemm \(m)×\(k) · \(k)×\(n): \((best * 10).rounded() / 10) GFLOP/s (best of 5 rounds)")
 }
 
+/// Times encoding and decoding `copies` state dicts of the default MLP (784 → 128 → 10,
+/// 101,770 parameters) in one safetensors file, with and without the SHA-256 checksums:
+/// one copy is `model.safetensors`, two the default run's checkpoint (model and best model),
+/// four an Adam run's (and the two moments).
+func benchmarkSafetensors(copies: Int, label: String) {
+    var rng = SplitMix64(seed: 1)
+    var tensors: [(name: String, array: NDArray<Float>)] = []
+    for copy in 0..<copies {
+        for (name, shape) in [("0.weight", [128, 784]), ("0.bias", [128]), ("2.weight", [10, 128]), ("2.bias", [10])] {
+            tensors.append(("\(copy).\(name)", .randomNormal(shape, using: &rng)))
+        }
+    }
+    let clock = ContinuousClock()
+    /// Milliseconds per call of `body`: the best of five rounds of 20 calls.
+    func milliseconds(_ body: () throws -> Void) rethrows -> Double {
+        var best = Double.infinity
+        for _ in 0..<5 {
+            let start = clock.now
+            for _ in 0..<20 { try body() }
+            best = min(best, (clock.now - start) / .milliseconds(1) / 20)
+        }
+        return best
+    }
+    let plain = Safetensors.encode(tensors, checksum: false), checked = Safetensors.encode(tensors)
+    let write = milliseconds { _ = Safetensors.encode(tensors, checksum: false) }
+    let writeChecked = milliseconds { _ = Safetensors.encode(tensors) }
+    let read = try! milliseconds { _ = try Safetensors.decode(plain) }
+    let readChecked = try! milliseconds { _ = try Safetensors.decode(checked) }
+    // For scale: putting the bytes on disk (temporary file, fsync, rename).
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("arraykit-demo-\(getpid()).safetensors")
+    defer { try? FileManager.default.removeItem(at: url) }
+    let store = try! milliseconds { try writeAtomically(checked, to: url) }
+    func f(_ value: Double) -> String { String(format: "%.2f", value) }
+    print("\(label) (\(plain.count / 1024) KiB): encode \(f(write)) ms, with checksums \(f(writeChecked)) ms; "
+          + "decode \(f(read)) ms, verifying \(f(readChecked)) ms; writeAtomically \(f(store)) ms")
+}
+
 func runExample() {
     var rng = SplitMix64(seed: 42)                                  // one seeded generator
     let x = NDArray<Float>.randomNormal([4, 3], using: &rng)        // (4, 3)
@@ -50,6 +88,9 @@ if CommandLine.arguments.dropFirst().contains("--bench") {
     print(BLAS.summary)
     print("a 128×784·784×128 product is cut into \(BLAS.productBlocks(m: 128, n: 128, k: 784)) blocks of rows")
     benchmarkSgemm(m: 128, k: 784, n: 128)
+    benchmarkSafetensors(copies: 1, label: "model.safetensors")
+    benchmarkSafetensors(copies: 2, label: "checkpoint, SGD")
+    benchmarkSafetensors(copies: 4, label: "checkpoint, Adam")
 } else {
     runExample()
 }

@@ -11,12 +11,13 @@ public struct RunDirectoryError: Error, CustomStringConvertible {
 /// `runs/<backend>-<yyyyMMdd-HHmmss>` under the current directory, or a path the user gave.
 ///
 /// Creating it checks, before any training starts, that files can be written there, and
-/// leaves nothing behind if they cannot. Every file goes through `writeAtomically`, so each
-/// one is complete or absent; `discard()` removes a directory this run created if the run
-/// fails before it finishes.
+/// leaves nothing behind if they cannot. A directory that already holds a run is refused
+/// unless the caller replaces or continues that run (``ExistingRun``). Every file goes through
+/// `writeAtomically`, so each one is complete or absent; `discard()` removes a directory this
+/// run created if the run fails before it finishes.
 ///
 /// ```swift
-/// let run = try RunDirectory(path: options.output, backend: "manual")
+/// let run = try RunDirectory(path: options.output, backend: "manual")   // refuses a used directory
 /// try run.writeReport(history)                       // history.json, loss.svg, accuracy.svg, …
 /// try model.save(to: run.file("model.safetensors"))
 /// ```
@@ -27,18 +28,40 @@ public struct RunDirectory: Sendable {
     /// The directories this run created, deepest last, so `discard()` can undo exactly them.
     private let created: [URL]
 
+    /// What to do with a run already in the directory.
+    public enum ExistingRun: Sendable {
+        /// Refuse the directory, naming the run's files (a new run; the default).
+        case refuse
+        /// Remove the earlier run's files (``runFileNames``) first, keeping any others (`--overwrite`).
+        case replace
+        /// Keep them: the run continues in its own directory (`--resume`), or a figure is drawn
+        /// beside them (`lr-sweep --plot-schedules`).
+        case keep
+    }
+
+    /// Every file a training command writes into its output directory: a run's reports and
+    /// model, `compare-backends`' and `lr-sweep`'s summaries and figures. Any of them present,
+    /// or a run in one of ``runSubdirectoryNames``, means the directory holds a run.
+    public static let runFileNames = [
+        "history.json", "model.safetensors", "checkpoint.safetensors", "loss.svg", "accuracy.svg",
+        "confusion_matrix.svg", "test_report.txt", "comparison.txt", "comparison.svg",
+        "sweep.json", "best_val_vs_lr.svg", "loss_curves.svg", "range_test.json", "range_test.svg",
+    ]
+
+    /// The run directories `compare-backends` makes inside its own, one per backend.
+    public static let runSubdirectoryNames = ["manual", "autograd"]
+
     /// Creates (or reuses) the run directory. With `path == nil` it is
-    /// `<root>/<backend>-<timestamp>`, made unique with a `-2`, `-3`, … suffix if needed; an
-    /// existing directory at a given `path` is reused and files in it with the same names
-    /// are replaced.
-    public init(path: String?, backend: String, date: Date = Date(),
+    /// `<root>/<backend>-<timestamp>`, made unique with a `-2`, `-3`, … suffix if needed. An
+    /// existing directory at a given `path` is reused if it holds no run (it may be empty or
+    /// hold other files); one that does is refused, replaced or kept as `existingRun` says.
+    public init(path: String?, backend: String, existingRun: ExistingRun = .refuse, date: Date = Date(),
                 root: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("runs")) throws {
         var target: URL
         if let path {
-            guard !path.isEmpty else {
-                throw RunDirectoryError(description: "the output directory is an empty path — give a directory name, e.g. --output runs/my-run")
-            }
+            try Self.checkAvailable(path: path, existingRun: existingRun)
             target = URL(fileURLWithPath: path).standardizedFileURL
+            if existingRun == .replace { try Self.removeRun(in: target) }
         } else {
             let base = root.appendingPathComponent("\(backend)-\(Self.timestamp(date))")
             target = base
@@ -93,6 +116,58 @@ public struct RunDirectory: Sendable {
         guard isNew else { return }
         try? FileManager.default.removeItem(at: url)
         Self.remove(created.dropLast())
+    }
+
+    // MARK: - An earlier run
+
+    /// The run's files in `directory`: the names of ``runFileNames`` present, and each of
+    /// ``runSubdirectoryNames`` that holds some of them, written with a trailing `/`. Empty
+    /// when the directory does not exist or holds no run.
+    public static func runFiles(in directory: URL) -> [String] {
+        // One level down only: compare-backends' subdirectories hold plain runs (and a symbolic
+        // link named like one cannot lead the search in circles).
+        topLevelRunFiles(in: directory)
+            + runSubdirectoryNames.filter { !topLevelRunFiles(in: directory.appendingPathComponent($0)).isEmpty }.map { $0 + "/" }
+    }
+
+    private static func topLevelRunFiles(in directory: URL) -> [String] {
+        let present = Set((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
+        return runFileNames.filter(present.contains)
+    }
+
+    /// Throws, before anything is created or written, if the directory at `path` holds a run
+    /// and `existingRun` is ``ExistingRun/refuse``; the message names the directory and the
+    /// run's files and says what to do.
+    ///
+    /// ```swift
+    /// try RunDirectory.checkAvailable(path: "runs/baseline")   // "… already holds a run …"
+    /// ```
+    public static func checkAvailable(path: String, existingRun: ExistingRun = .refuse) throws {
+        guard !path.isEmpty else {
+            throw RunDirectoryError(description: "the output directory is an empty path — give a directory name, e.g. --output runs/my-run")
+        }
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        let found = runFiles(in: url)
+        guard existingRun == .refuse, !found.isEmpty else { return }
+        throw RunDirectoryError(description: "the output directory \(url.path) already holds a run (\(found.joined(separator: ", "))) "
+            + "— choose a new directory with --output, or pass --overwrite to replace that run")
+    }
+
+    /// Removes the earlier run's files from `directory` and from `compare-backends`'
+    /// per-backend subdirectories (then those too, if nothing else is in them), leaving every
+    /// other file where it is.
+    private static func removeRun(in directory: URL) throws {
+        for name in runFiles(in: directory) {
+            let item = directory.appendingPathComponent(name)
+            let files = name.hasSuffix("/") ? topLevelRunFiles(in: item).map(item.appendingPathComponent) : [item]
+            for file in files {
+                do { try FileManager.default.removeItem(at: file) } catch {
+                    throw RunDirectoryError(description: "cannot replace the run in \(directory.path): removing "
+                        + "\(file.path) failed (\(error.localizedDescription)) — fix its permissions, or choose a new directory with --output")
+                }
+            }
+            if name.hasSuffix("/") { rmdir(item.path) }   // stays if it holds other files
+        }
     }
 
     // MARK: - Creation

@@ -1,5 +1,6 @@
 /// SHA-256 (FIPS 180-4), written here because Foundation on Linux has no CryptoKit and the
-/// package takes no network dependency for one hash. It verifies downloads and fixtures.
+/// package takes no network dependency for one hash. It verifies downloads, fixtures and the
+/// checksums in the safetensors files the package writes.
 ///
 /// ```swift
 /// SHA256.hexDigest(of: Array("abc".utf8))
@@ -77,28 +78,31 @@ public struct SHA256: Sendable {
         0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
     ]
 
+    // Rotations are spelled out with the masking shifts and the words reached through plain
+    // pointers: in an unoptimized build (the tests') a helper call or a checked subscript
+    // per operation made this several times slower.
     private mutating func compress(_ block: UnsafeRawPointer) {
-        @inline(__always) func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
         var schedule = self.schedule
         self.schedule = []
         defer { self.schedule = schedule }
-        Self.k.withUnsafeBufferPointer { k in
-            schedule.withUnsafeMutableBufferPointer { w in
-                for i in 0..<16 {
-                    let b = block + 4 * i
-                    w[i] = UInt32(b.load(as: UInt8.self)) << 24 | UInt32(b.load(fromByteOffset: 1, as: UInt8.self)) << 16
-                        | UInt32(b.load(fromByteOffset: 2, as: UInt8.self)) << 8 | UInt32(b.load(fromByteOffset: 3, as: UInt8.self))
-                }
+        Self.k.withUnsafeBufferPointer { kBuffer in
+            schedule.withUnsafeMutableBufferPointer { wBuffer in
+                let k = kBuffer.baseAddress!, w = wBuffer.baseAddress!
+                for i in 0..<16 { w[i] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
                 for i in 16..<64 {
-                    let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
-                    let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
+                    let x = w[i - 15], y = w[i - 2]
+                    let s0 = (x &>> 7 | x &<< 25) ^ (x &>> 18 | x &<< 14) ^ (x &>> 3)
+                    let s1 = (y &>> 17 | y &<< 15) ^ (y &>> 19 | y &<< 13) ^ (y &>> 10)
                     w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
                 }
                 var (a, b, c, d, e, f, g, h) = state
                 for i in 0..<64 {
-                    let t1 = h &+ (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) &+ ((e & f) ^ (~e & g)) &+ k[i] &+ w[i]
-                    let t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) &+ ((a & b) ^ (a & c) ^ (b & c))
-                    (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
+                    let sum1 = (e &>> 6 | e &<< 26) ^ (e &>> 11 | e &<< 21) ^ (e &>> 25 | e &<< 7)
+                    let t1 = h &+ sum1 &+ ((e & f) ^ (~e & g)) &+ k[i] &+ w[i]
+                    let sum0 = (a &>> 2 | a &<< 30) ^ (a &>> 13 | a &<< 19) ^ (a &>> 22 | a &<< 10)
+                    let t2 = sum0 &+ ((a & b) ^ (a & c) ^ (b & c))
+                    h = g; g = f; f = e; e = d &+ t1
+                    d = c; c = b; b = a; a = t1 &+ t2
                 }
                 state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d,
                          state.4 &+ e, state.5 &+ f, state.6 &+ g, state.7 &+ h)
