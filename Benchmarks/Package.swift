@@ -41,6 +41,11 @@ let package = Package(
                 .product(name: "Training", package: "Backprop"),
             ]
         ),
+        // Nanoseconds per parameter of the optimizer updates, and a digest of their bits.
+        .executableTarget(
+            name: "update-bench",
+            dependencies: [.product(name: "ArrayKit", package: "Backprop")]
+        ),
         // Seconds per epoch of each op of an ArrayKit training step (Docs/Performance.md).
         .executableTarget(
             name: "step-phases",
