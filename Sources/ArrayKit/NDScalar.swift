@@ -14,10 +14,17 @@ where RawSignificand: FixedWidthInteger {
         alpha: Self, a: UnsafePointer<Self>, lda: Int,
         b: UnsafePointer<Self>, ldb: Int,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+
+    /// `x.squareRoot()`, bit for bit, in a form element loops can vectorize (see `bp_sqrtf`
+    /// in Sources/CBLAS/include/CBLAS.h).
+    static func vectorizableSquareRoot(_ x: Self) -> Self
 }
 
 extension Float: NDScalar {
     public static var numpyDescriptor: String { "<f4" }
+
+    @inlinable
+    public static func vectorizableSquareRoot(_ x: Float) -> Float { bp_sqrtf(x) }
 
     @inlinable
     public static func gemm(
@@ -33,6 +40,9 @@ extension Float: NDScalar {
 
 extension Double: NDScalar {
     public static var numpyDescriptor: String { "<f8" }
+
+    @inlinable
+    public static func vectorizableSquareRoot(_ x: Double) -> Double { bp_sqrt(x) }
 
     @inlinable
     public static func gemm(

@@ -79,4 +79,11 @@ int bp_parallel_default_threads(void);
 /// Asks the CPU to start loading the cache line at `address`: a hint, no effect on results.
 static inline void bp_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
 
+/// The correctly rounded square root, as the instruction computes it. Swift's `squareRoot()`
+/// on Linux calls libm's `sqrtf`/`sqrt`, which may set errno: a test and a call per element
+/// that keep a loop from vectorizing. This form never touches errno, so LLVM vectorizes it;
+/// the results are the same bits (IEEE 754 rounds a square root correctly either way).
+static inline float bp_sqrtf(float x) { return __builtin_elementwise_sqrt(x); }
+static inline double bp_sqrt(double x) { return __builtin_elementwise_sqrt(x); }
+
 #endif
