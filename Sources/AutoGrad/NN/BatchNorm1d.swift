@@ -53,23 +53,17 @@ public final class BatchNorm1d<Scalar: NDScalar>: Module<Scalar> {
     public override func forward(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
         precondition(input.data.rank == 2 && input.shape[1] == features,
                      "BatchNorm1d: input \(shapeText(input.shape)) does not fit \(features) features — expected (batch, \(features))")
-        let normalized: Tensor<Scalar>
         if isTraining {
             let batch = input.shape[0]
             precondition(batch > 1, "BatchNorm1d: training needs more than 1 sample per feature, got input \(shapeText(input.shape))")
-            // Composed from primitives, so its gradient is the engine's, checked by finite differences.
-            let mean = input.mean(axis: 0, keepDims: true)
-            let centered = input - mean
-            let variance = (centered * centered).mean(axis: 0, keepDims: true)
-            normalized = centered / (variance + Scalar(eps)).sqrt()
-            let m = Scalar(momentum), unbiasing = Scalar(batch) / Scalar(batch - 1)
-            runningMean.data = runningMean.data * (1 - m) + mean.data.reshaped([features]) * m
-            runningVar.data = runningVar.data * (1 - m) + variance.data.reshaped([features]) * (m * unbiasing)
+            let (output, mean, variance) = batchNorm(input, weight: weight, bias: bias, epsilon: eps)
+            NDArray.batchNormUpdateRunningStatistics(runningMean: &runningMean.data, runningVariance: &runningVar.data,
+                                                     mean: mean, variance: variance, batch: batch, momentum: momentum)
             numBatchesTracked += 1
-        } else {
-            let inverseStd = (runningVar.data + Scalar(eps)).sqrt().map { 1 / $0 }
-            normalized = (input - runningMean) * Tensor(inverseStd)
+            return output
         }
+        let inverseStd = (runningVar.data + Scalar(eps)).sqrt().map { 1 / $0 }
+        let normalized = (input - runningMean) * Tensor(inverseStd)
         guard let weight, let bias else { return normalized }
         return normalized * weight + bias
     }
