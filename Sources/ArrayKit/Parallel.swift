@@ -17,8 +17,10 @@ public enum Parallel {
     /// Runs `body` on contiguous ranges that together cover `0..<count`, at most one per
     /// thread and none shorter than `minimum` (so a short loop stays on this thread), and
     /// returns when all have run. `body` must be safe to run concurrently on distinct ranges.
-    /// Each call allocates one small closure context (`withoutActuallyEscaping`), so the
-    /// allocation-free training step does not use it; the data loader does.
+    /// Each call that splits allocates one small closure context (`withoutActuallyEscaping`),
+    /// so callers split only work large enough to pay for it: the data loader, and optimizer
+    /// updates from `NDArray.updateSplitMinimum` × 2 parameters (the default network's
+    /// training step stays allocation-free).
     public static func forEachRange(_ count: Int, minimum: Int = 1, _ body: (Range<Int>) -> Void) {
         let pieces = Swift.min(BLAS.threads, count / Swift.max(minimum, 1))
         guard pieces > 1 else {
