@@ -20,7 +20,7 @@ public struct CheckpointError: Error, CustomStringConvertible {
 /// Saved as one safetensors file — tensors `model.*`, `best.*`, `train.*` and a JSON
 /// manifest in the metadata — written atomically, so a checkpoint on disk is always one
 /// complete, self-consistent snapshot, whatever moment the process is killed. Its checksums
-/// (``Safetensors/dataChecksumKey``, ``Safetensors/headerChecksumKey``) are verified on reading,
+/// (`Safetensors.dataChecksumKey`, `Safetensors.headerChecksumKey`) are verified on reading,
 /// so a checkpoint damaged on disk is refused rather than continued from.
 ///
 /// ```swift

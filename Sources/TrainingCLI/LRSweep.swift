@@ -256,7 +256,7 @@ public struct LRSweep: ParsableCommand {
     /// `--plot-schedules` loads no data, so it counts one-cycle's batches from this.
     static let catalogueTrainingCount = 60_000
 
-    /// The learning rate over training for each ``ScheduleChoice``: per-epoch schedules as
+    /// The learning rate over training for each `ScheduleChoice`: per-epoch schedules as
     /// steps (epoch `e` spans [e − 1, e]), one-cycle batch by batch.
     public static func scheduleChart(learningRate: Double, epochs: Int, stepsPerEpoch: Int) -> LineChart {
         var chart = LineChart(title: "train-autograd's schedules (peak lr \(compactNumber(learningRate)), \(epochs) epochs)",

@@ -35,7 +35,7 @@ public enum ScheduleChoice: String, CaseIterable, Sendable {
     }
 }
 
-/// The autograd backend: AutoGrad's ``AutoGrad/MLP`` trained with `crossEntropy`,
+/// The autograd backend: AutoGrad's `MLP` trained with `crossEntropy`,
 /// `backward()` and an optimizer, exactly as the assignment's PyTorch MLP.
 ///
 /// ```swift

@@ -1,6 +1,6 @@
 import ArrayKit
 
-/// The hand-written backend (ArrayKit's ``ArrayKit/MLP`` with ``SoftmaxCrossEntropy``)
+/// The hand-written backend (ArrayKit's `MLP` with `SoftmaxCrossEntropy`)
 /// trained by plain mini-batch SGD at a constant learning rate, as the assignment's
 /// NumPy MLP.
 ///
