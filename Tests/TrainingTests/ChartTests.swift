@@ -190,6 +190,16 @@ let tickRanges: [(Double, Double)] = [(0.8123, 0.9071), (-3.2, 47.9), (1, 10), (
         #expect(ids.count == 2 && Set(ids).count == 2)
     }
 
+    @Test func aLongLegendDoesNotPushTheTitleOffTheCanvas() throws {
+        let title = "Best validation accuracy (manual, fashion-mnist)"
+        var chart = LineChart(title: title, xLabel: "learning rate", yLabel: "accuracy")
+        chart.add(LineSeries("a legend entry long enough to leave the plot narrower than the title", y: [0.5, 0.6]))
+        let svg = chart.svg()
+        let titleX = try #require(svg.components(separatedBy: "<text x=\"").dropFirst().first.flatMap { Double($0.prefix { $0 != "\"" }) })
+        #expect(textContents(in: svg).first == title)
+        #expect(titleX - SVG.textWidth(title, fontSize: 16) / 2 >= 0, "title centred at \(titleX)")
+    }
+
     @Test func titlesAndNamesAreEscaped() throws {
         var chart = LineChart(title: "a < b & \"c\"", xLabel: "x'", yLabel: "<y>")
         chart.add(LineSeries("T-shirt/top & co", y: [1, 2]))

@@ -126,8 +126,10 @@ public struct LineChart: SVGRenderable, Sendable {
 
         var out: [String] = []
         if !title.isEmpty {
-            out.append(SVG.text(title, x: (plot.left + plot.right) / 2, y: 26, size: 16,
-                                anchor: .middle, weight: "bold"))
+            // Centred over the plot, but never running off the left edge when a wide legend
+            // leaves the plot narrower than the title.
+            let centre = Swift.max((plot.left + plot.right) / 2, 8 + SVG.textWidth(title, fontSize: 16) / 2)
+            out.append(SVG.text(title, x: centre, y: 26, size: 16, anchor: .middle, weight: "bold"))
         }
         // Grid first so the curves draw over it.
         // Minor grid lines help read a log axis, but over many decades they turn into a wash.
