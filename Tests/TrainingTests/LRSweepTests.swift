@@ -142,6 +142,22 @@ private func history(losses: [Double], accuracy: Double = 0.5, diverged: String?
         #expect(textContents(in: svg).contains("diverged: no accuracy (drawn at the bottom)"))
     }
 
+    @Test func theRangeTestFigureNamesTheMinimumAndTheRuleItsMarksStandFor() throws {
+        let rates = [0.001, 0.003, 0.01, 0.02, 0.05, 0.1, 0.3, 1, 3]
+        let smoothed = [2.3, 2.2, 2.0, 1.5, 1.0, 0.8, 0.6, 0.9, 3.0]
+        let test = RangeTest(learningRates: rates, losses: smoothed, smoothedLosses: smoothed, stopReason: nil)
+        #expect(test.minimumLossLearningRate == 0.3 && test.suggestedLearningRate == 0.03)
+        let chart = test.chart(title: "range test")
+        #expect(chart.series.map(\.name) == ["batch loss", "smoothed (EMA 0.98)", "smoothed minimum: lr ≈ 0.3",
+                                             "a tenth of the smoothed minimum: lr ≈ 0.03"])
+        let minimum = chart.series[2], rule = chart.series[3]
+        #expect(minimum.x == [0.3] && minimum.y == [0.6] && !minimum.showsLine)
+        // 0.03 lies between two batches' rates; the mark sits on the last rate below it.
+        #expect(rule.x == [0.02] && rule.y == [1.5] && !rule.showsLine)
+        let texts = textContents(in: chart.svg())
+        #expect(texts.contains("smoothed minimum: lr ≈ 0.3") && texts.contains("a tenth of the smoothed minimum: lr ≈ 0.03"))
+    }
+
     @Test func jsonSummaryIsTheLastLineAndNamesTheBestRate() async throws {
         let result = await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) {
             let output = FileManager.default.temporaryDirectory.appendingPathComponent("backprop-lr-sweep-\(getpid())")
@@ -170,8 +186,11 @@ private func history(losses: [Double], accuracy: Double = 0.5, diverged: String?
         #expect(object["stop_reason"] is String, "1000 is far past any usable rate: \(object)")
         let suggested = try #require(object["suggested_learning_rate"] as? Double)
         #expect(suggested >= 1e-5 && suggested < 100)
+        let minimum = try #require(object["minimum_loss_learning_rate"] as? Double)
         let svg = try String(contentsOf: output.appendingPathComponent("range_test.svg"), encoding: .utf8)
-        #expect(svg.contains("smoothed") && svg.contains("suggested lr"))
+        let texts = textContents(in: svg)
+        #expect(texts.contains("smoothed minimum: lr ≈ \(compactNumber(minimum, significantDigits: 2))"), "\(texts)")
+        #expect(texts.contains("a tenth of the smoothed minimum: lr ≈ \(compactNumber(suggested, significantDigits: 2))"), "\(texts)")
     }
 
     @Test func theScheduleFigureFollowsEachSchedule() throws {
