@@ -70,16 +70,20 @@ public struct RangeTest: Sendable {
     public var suggestedLearningRate: Double? { minimumLossLearningRate.map { $0 / 10 } }
 
     /// Loss against learning rate (log x, log y): each batch's loss and the smoothed curve,
-    /// with the suggested rate marked.
+    /// with two points of the smoothed curve marked and named in the legend: its minimum,
+    /// and a tenth of that rate (``suggestedLearningRate``, the usual rule).
     public func chart(title: String) -> LineChart {
         var chart = LineChart(title: title, xLabel: "learning rate (rising every batch)", yLabel: "training loss",
-                              xScale: .log10, yScale: .log10)
+                              xScale: .log10, yScale: .log10, width: 840)   // room for the legend's long entries
         chart.add(LineSeries("batch loss", x: learningRates, y: losses, color: "#bbbbbb"))
         chart.add(LineSeries("smoothed (EMA 0.98)", x: learningRates, y: smoothedLosses, color: SVG.palette[0]))
-        if let rate = suggestedLearningRate, let index = learningRates.lastIndex(where: { $0 <= rate }) {
-            chart.add(LineSeries("suggested lr ≈ \(compactNumber(rate, significantDigits: 2))", x: [learningRates[index]],
-                                 y: [smoothedLosses[index]], markers: true, color: "#2ca02c"))
+        func mark(_ name: String, at rate: Double?, color: String) {
+            guard let rate, let index = learningRates.lastIndex(where: { $0 <= rate }) else { return }
+            chart.add(LineSeries("\(name): lr ≈ \(compactNumber(rate, significantDigits: 2))", x: [learningRates[index]],
+                                 y: [smoothedLosses[index]], line: false, color: color))
         }
+        mark("smoothed minimum", at: minimumLossLearningRate, color: SVG.palette[1])
+        mark("a tenth of the smoothed minimum", at: suggestedLearningRate, color: "#2ca02c")
         return chart
     }
 }
