@@ -72,9 +72,7 @@ public struct TrainingCheckpoint {
 
     /// Whether a ``Trainer`` can continue from here: the same data order and batches.
     public func check(fits trainer: Trainer) throws {
-        let expected = LoaderSettings(seed: trainer.train.seed, batchSize: trainer.train.batchSize,
-                                      trainCount: trainer.train.images.count, shuffle: trainer.train.shuffle,
-                                      epochs: trainer.epochs)
+        let expected = trainer.loaderSettings
         guard loader == expected else {
             throw CheckpointError(description: "the checkpoint was made for \(loader) but this run has \(expected) — "
                 + "resume with the same data and settings (use --resume alone; it reuses the run's own options)")

@@ -114,19 +114,39 @@ struct Experiment {
     func train(_ model: some Classifier, in run: RunDirectory, config: [String: String],
                progress: ProgressReporter?, resumingFrom checkpoint: TrainingCheckpoint? = nil,
                arguments: [String] = [], shouldStop: () -> Bool = { false }) throws -> RunHistory {
+        let training = try start(model, config: config, progress: progress, resumingFrom: checkpoint)
+        try TrainingRun.trainInTurns([training], shouldStop: shouldStop) { _, snapshot in
+            try save(snapshot, arguments: arguments, in: run)
+        }
+        return try finish(training, in: run)
+    }
+
+    /// A run of `model` with this experiment's data and settings, continuing `checkpoint` if given.
+    func start(_ model: some Classifier, config: [String: String], progress: ProgressReporter?,
+               resumingFrom checkpoint: TrainingCheckpoint? = nil) throws -> TrainingRun {
         let trainer = trainer(progress: progress)
         if let checkpoint {
             try checkpoint.restore(into: model, for: trainer)
             say("resuming after epoch \(checkpoint.completedEpochs)"
                 + (checkpoint.batchesIntoEpoch > 0 ? ", batch \(checkpoint.batchesIntoEpoch) of epoch \(checkpoint.completedEpochs + 1)" : ""))
         }
-        let outcome = try trainer.fit(model, history: history(backend: model.backend, config: config),
-                                      resumingFrom: checkpoint, shouldStop: shouldStop) { snapshot in
-            var snapshot = snapshot
-            snapshot.arguments = arguments
-            try snapshot.write(to: run.file(TrainingCheckpoint.fileName))
-            try run.writeReport(snapshot.history)
-        }
+        return TrainingRun(trainer: trainer, model: model, history: history(backend: model.backend, config: config),
+                           resumingFrom: checkpoint)
+    }
+
+    /// Writes `checkpoint`, recording `arguments`, and the reports of its history into `run`.
+    func save(_ checkpoint: TrainingCheckpoint, arguments: [String], in run: RunDirectory) throws {
+        var checkpoint = checkpoint
+        checkpoint.arguments = arguments
+        try checkpoint.write(to: run.file(TrainingCheckpoint.fileName))
+        try run.writeReport(checkpoint.history)
+    }
+
+    /// Writes the reports and the best model of `training`, which has finished or stopped,
+    /// into `run`; prints the test results and returns the history, or throws
+    /// ``RunInterrupted`` if it was stopped.
+    func finish(_ training: TrainingRun, in run: RunDirectory) throws -> RunHistory {
+        let outcome = training.finish()
         try run.writeReport(outcome.history)
         if let state = outcome.bestState {
             try Safetensors.write(state.parameters.map { (name: $0.0, array: $0.1) }, to: run.file("model.safetensors"),

@@ -12,7 +12,7 @@ import Testing
     static let epochs = 4
 
     /// The fixture's loaders: 400 training samples in batches of 32 (12 steps per epoch).
-    static func trainer() throws -> Trainer {
+    static func trainer(epochs: Int = epochs) throws -> Trainer {
         let dataset = try Fixture.dataset()
         let split = try DataSplit(dataset, validationCount: 100, seed: 7)
         return Trainer(split: split, batchSize: 32, seed: 7, epochs: epochs, classNames: dataset.spec.classNames)
