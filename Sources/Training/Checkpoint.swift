@@ -90,8 +90,7 @@ public struct TrainingCheckpoint {
     public func restore(into model: any Classifier, for trainer: Trainer) throws {
         try check(fits: trainer)
         do {
-            try model.load(stateDict: self.model.parameters)
-            model.load(integerState: self.model.integers)
+            try model.load(state: self.model)
             try model.load(trainingState: training)
         } catch let error as CheckpointError {
             throw error
@@ -219,13 +218,5 @@ public struct TrainingCheckpoint {
             completedEpochs: manifest.completedEpochs, batchesIntoEpoch: manifest.batchesIntoEpoch, partialEpoch: partial,
             history: manifest.history, model: states["model"]!, training: training, best: best,
             loader: manifest.loader, arguments: manifest.arguments)
-    }
-}
-
-extension ClassifierState {
-    /// A state from its parts.
-    public init(parameters: [(String, NDArray<Float>)], integers: [(name: String, values: [Int64], shape: [Int])]) {
-        self.parameters = parameters
-        self.integers = integers
     }
 }

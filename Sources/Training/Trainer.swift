@@ -16,20 +16,6 @@ public struct TrainingOutcome {
     public var interrupted = false
 }
 
-/// A snapshot of a classifier: its parameters and buffers, and integer buffers such as
-/// BatchNorm's `num_batches_tracked`, under PyTorch's names.
-public struct ClassifierState {
-    public var parameters: [(String, NDArray<Float>)]
-    public var integers: [(name: String, values: [Int64], shape: [Int])]
-
-    /// Captures `model`'s state now. `NDArray` is copy-on-write, so later training steps do
-    /// not change the snapshot.
-    public init(of model: any Classifier) {
-        parameters = model.stateDict()
-        integers = model.integerState()
-    }
-}
-
 /// Trains any ``Classifier`` for a number of epochs, keeping the model that did best on
 /// validation, and reports the test metrics of that model.
 ///

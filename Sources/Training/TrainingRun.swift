@@ -152,8 +152,7 @@ public final class TrainingRun {
             return TrainingOutcome(history: history, bestState: best?.state, interrupted: isInterrupted)
         }
         do {
-            try model.load(stateDict: best.state.parameters)
-            model.load(integerState: best.state.integers)
+            try model.load(state: best.state)
         } catch {
             preconditionFailure("TrainingRun: the model rejected its own state: \(error)")
         }

@@ -63,23 +63,11 @@ struct Experiment {
     }
 
     /// Loads `--init-from` into `model`, strictly: every parameter present with its shape and
-    /// nothing else (BatchNorm's integer `num_batches_tracked` is restored when present).
+    /// nothing else (integer buffers such as BatchNorm's `num_batches_tracked` may be left out).
     func loadInitialWeights(into model: some Classifier) throws {
         guard let path = options.initFrom else { return }
         do {
-            let file = try Safetensors.read(contentsOf: URL(fileURLWithPath: path))
-            var floats: [(String, NDArray<Float>)] = []
-            var integers: [(name: String, values: [Int64], shape: [Int])] = []
-            for entry in file.entries {
-                if entry.name.hasSuffix("num_batches_tracked") {
-                    let (values, shape) = try file.integers(named: entry.name)
-                    integers.append((entry.name, values, shape))
-                } else {
-                    floats.append((entry.name, try file.array(named: entry.name, as: Float.self)))
-                }
-            }
-            try model.load(stateDict: floats)
-            model.load(integerState: integers)
+            try model.load(state: ClassifierState(contentsOf: URL(fileURLWithPath: path)))
         } catch {
             throw ExperimentError(description: "--init-from \(path): \(error)")
         }
@@ -148,10 +136,7 @@ struct Experiment {
     func finish(_ training: TrainingRun, in run: RunDirectory) throws -> RunHistory {
         let outcome = training.finish()
         try run.writeReport(outcome.history)
-        if let state = outcome.bestState {
-            try Safetensors.write(state.parameters.map { (name: $0.0, array: $0.1) }, to: run.file("model.safetensors"),
-                                  metadata: ["format": "pt"], integerTensors: state.integers)
-        }
+        try outcome.bestState?.write(to: run.file("model.safetensors"))
         if outcome.interrupted {
             throw RunInterrupted(run: run, history: outcome.history)
         }

@@ -87,7 +87,7 @@ public struct LRSweep: ParsableCommand {
         }
         let experiment = try Experiment(options)
         // Fail on a bad --init-from before any directory exists.
-        try experiment.loadInitialWeights(into: makeModel(learningRate: learningRates[0], experiment).model)
+        try experiment.loadInitialWeights(into: makeModel(learningRate: learningRates[0], experiment))
         let root = try RunDirectory(path: options.output, backend: "lr-sweep", existingRun: options.existingRun)
         if rangeTest {   // one epoch, nothing worth saving half of: Ctrl-C keeps its default
             try root.keepingOnlyIfSuccessful { try runRangeTest(experiment, in: $0) }
@@ -180,7 +180,7 @@ public struct LRSweep: ParsableCommand {
 
     /// Trains one rate with the shared ``Trainer``, returning its outcome.
     func train(learningRate: Double, _ experiment: Experiment, progress: ProgressReporter?) throws -> SweepRun {
-        let model = makeModel(learningRate: learningRate, experiment).model
+        let model = makeModel(learningRate: learningRate, experiment)
         try experiment.loadInitialWeights(into: model)
         var config = options.config
         config["lr"] = compactText(learningRate)
@@ -191,21 +191,16 @@ public struct LRSweep: ParsableCommand {
                         interrupted: outcome.interrupted)
     }
 
-    /// A fresh model of the chosen backend at `learningRate`, and how to change its rate.
-    private func makeModel(learningRate: Double, _ experiment: Experiment)
-        -> (model: any Classifier, setLearningRate: (Double) -> Void)
-    {
+    /// A fresh model of the chosen backend at `learningRate`.
+    private func makeModel(learningRate: Double, _ experiment: Experiment) -> any Classifier {
         switch backend {
         case .manual:
-            let model = ManualClassifier(inputs: experiment.inputs, hidden: options.hiddenWidths,
-                                         classes: experiment.classes, learningRate: learningRate, seed: options.seed)
-            return (model, { model.learningRate = $0 })
+            ManualClassifier(inputs: experiment.inputs, hidden: options.hiddenWidths, classes: experiment.classes,
+                             learningRate: learningRate, seed: options.seed)
         case .autograd:
-            let model = AutoGradClassifier(inputs: experiment.inputs, hidden: options.hiddenWidths,
-                                           classes: experiment.classes, learningRate: learningRate,
-                                           epochs: options.epochs, stepsPerEpoch: experiment.stepsPerEpoch,
-                                           seed: options.seed)
-            return (model, { model.learningRate = $0 })
+            AutoGradClassifier(inputs: experiment.inputs, hidden: options.hiddenWidths, classes: experiment.classes,
+                               learningRate: learningRate, epochs: options.epochs,
+                               stepsPerEpoch: experiment.stepsPerEpoch, seed: options.seed)
         }
     }
 
@@ -236,12 +231,12 @@ public struct LRSweep: ParsableCommand {
 
     private func runRangeTest(_ experiment: Experiment, in root: RunDirectory) throws {
         let (lower, upper) = (learningRates.min()!, learningRates.max()!)
-        let (model, setLearningRate) = makeModel(learningRate: lower, experiment)
+        let model = makeModel(learningRate: lower, experiment)
         try experiment.loadInitialWeights(into: model)
         let loader = experiment.trainer(progress: nil).train
         experiment.say("lr-sweep --range-test: \(backend.rawValue) backend, rate from \(compactNumber(lower)) to "
                        + "\(compactNumber(upper)) over \(loader.batchCount) batches")
-        let test = RangeTest.run(model, on: loader, from: lower, to: upper, setLearningRate: setLearningRate)
+        let test = RangeTest.run(model, on: loader, from: lower, to: upper)
         try test.chart(title: "Learning-rate range test (\(backend.rawValue), \(experiment.dataset.spec.name))")
             .write(to: root.file("range_test.svg"))
         try root.write(test.jsonData() + Data("\n".utf8), to: "range_test.json")

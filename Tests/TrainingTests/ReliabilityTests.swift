@@ -83,7 +83,7 @@ import Testing
         #expect(outcome.history.bestEpoch == expected.history.bestEpoch && outcome.history.test == expected.history.test)
         // The model kept (best epoch) and the last epoch's model, optimizer state included.
         expectEqual(resumed.stateDict(), whole.stateDict())
-        #expect(resumed.integerState().map(\.values) == whole.integerState().map(\.values))
+        #expect(resumed.state().integers.map(\.values) == whole.state().integers.map(\.values))
         let last = try #require(lastCheckpoint)
         #expect(last.completedEpochs == Self.epochs && last.training.tensors.isEmpty == (backend == "manual"))
     }

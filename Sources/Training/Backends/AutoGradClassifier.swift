@@ -35,57 +35,74 @@ public enum ScheduleChoice: String, CaseIterable, Sendable {
     }
 }
 
-/// The autograd backend: AutoGrad's ``AutoGrad/MLP`` trained with `crossEntropy`,
-/// `backward()` and an optimizer, exactly as the assignment's PyTorch MLP.
+/// The autograd backend: any AutoGrad ``AutoGrad/Module`` that maps a batch of flattened
+/// images to logits, trained with a loss, `backward()` and an optimizer as in PyTorch. The
+/// built-in MLP is the assignment's PyTorch model; a model of your own trains, checkpoints
+/// and reports the same way.
 ///
 /// ```swift
-/// let model = AutoGradClassifier(inputs: 784, hidden: [128], classes: 10, learningRate: 0.1,
-///                                epochs: 10, stepsPerEpoch: 429, seed: 42)
+/// let mlp = AutoGradClassifier(inputs: 784, hidden: [128], classes: 10, learningRate: 0.1,
+///                              epochs: 10, stepsPerEpoch: 429, seed: 42)
+/// let custom = AutoGradClassifier(MyModel(), loss: crossEntropy, optimizer: .adam, learningRate: 0.001,
+///                                 epochs: 10, stepsPerEpoch: 429)
 /// ```
 public final class AutoGradClassifier: Classifier {
-    public let model: AutoGrad.MLP<Float>
+    public let module: Module<Float>
+    /// The batch's mean loss, from the logits and the labels.
+    let loss: (_ logits: Tensor<Float>, _ labels: [Int]) -> Tensor<Float>
     let optimizer: any Optimizer<Float>
     let schedule: any LearningRateSchedule
     let schedulePerBatch: Bool
     var batchesSeen = 0
 
     public var backend: String { "autograd" }
-    /// The optimizer's rate; settable so a range test can raise it batch by batch (with the
-    /// constant schedule, which sets it only in `beginEpoch`).
+    /// The optimizer's rate; a range test sets it batch by batch (with the constant
+    /// schedule, which sets it only in `beginEpoch`).
     public var learningRate: Double {
         get { optimizer.learningRate }
         set { optimizer.learningRate = newValue }
     }
 
-    public init(inputs: Int, hidden: [Int], classes: Int, activation: Activation = .relu,
-                batchNorm: Bool = false, optimizer choice: OptimizerChoice = .sgd,
-                learningRate: Double, momentum: Double = 0, weightDecay: Double = 0,
-                schedule: ScheduleChoice = .constant, epochs: Int, stepsPerEpoch: Int, seed: UInt64) {
-        var generator = SplitMix64(seed: seed)
-        model = AutoGrad.MLP<Float>(inputs: inputs, hidden: hidden, classes: classes, batchNorm: batchNorm,
-                                    activation: activation, using: &generator)
+    /// Trains `module`'s parameters against `loss` (a batch's mean loss from the logits and
+    /// the labels) with the chosen optimizer and schedule.
+    public init(_ module: Module<Float>,
+                loss: @escaping (_ logits: Tensor<Float>, _ labels: [Int]) -> Tensor<Float> = { crossEntropy(logits: $0, labels: $1) },
+                optimizer choice: OptimizerChoice = .sgd, learningRate: Double, momentum: Double = 0,
+                weightDecay: Double = 0, schedule: ScheduleChoice = .constant, epochs: Int, stepsPerEpoch: Int) {
+        self.module = module
+        self.loss = loss
         switch choice {
         case .sgd:
-            optimizer = SGD(model.parameters(), learningRate: learningRate, momentum: momentum,
+            optimizer = SGD(module.parameters(), learningRate: learningRate, momentum: momentum,
                             weightDecay: weightDecay)
         case .adam:
-            optimizer = Adam(model.parameters(), learningRate: learningRate, weightDecay: weightDecay)
+            optimizer = Adam(module.parameters(), learningRate: learningRate, weightDecay: weightDecay)
         }
         (self.schedule, schedulePerBatch) = schedule.make(learningRate: learningRate, epochs: epochs,
                                                          stepsPerEpoch: stepsPerEpoch)
     }
 
+    /// AutoGrad's MLP with Kaiming-normal weights drawn from `seed`, trained with cross-entropy.
+    public convenience init(inputs: Int, hidden: [Int], classes: Int, activation: Activation = .relu,
+                            batchNorm: Bool = false, optimizer: OptimizerChoice = .sgd,
+                            learningRate: Double, momentum: Double = 0, weightDecay: Double = 0,
+                            schedule: ScheduleChoice = .constant, epochs: Int, stepsPerEpoch: Int, seed: UInt64) {
+        var generator = SplitMix64(seed: seed)
+        let mlp = AutoGrad.MLP<Float>(inputs: inputs, hidden: hidden, classes: classes, batchNorm: batchNorm,
+                                      activation: activation, using: &generator)
+        self.init(mlp, optimizer: optimizer, learningRate: learningRate, momentum: momentum, weightDecay: weightDecay,
+                  schedule: schedule, epochs: epochs, stepsPerEpoch: stepsPerEpoch)
+    }
+
     public func beginEpoch(_ epoch: Int) {
-        model.train()
+        module.train()
         if !schedulePerBatch { optimizer.learningRate = schedule.learningRate(at: epoch - 1) }
     }
 
-    public func endEpoch(_ epoch: Int, validationLoss: Double) {}
-
     public func trainStep(_ inputs: NDArray<Float>, labels: [Int]) -> (loss: Double, correct: Int) {
         if schedulePerBatch { optimizer.learningRate = schedule.learningRate(at: batchesSeen) }
-        let logits = model(Tensor(inputs))
-        let loss = crossEntropy(logits: logits, labels: labels)
+        let logits = module(Tensor(inputs))
+        let loss = loss(logits, labels)
         let value = Double(loss.data.scalar)
         let correct = correctCount(logits: logits.data, labels: labels)
         guard value.isFinite else { return (value, correct) }
@@ -97,28 +114,26 @@ public final class AutoGradClassifier: Classifier {
     }
 
     public func evaluate(_ inputs: NDArray<Float>, labels: [Int]) -> (lossSum: Double, predictions: [Int]) {
-        model.eval()
-        defer { model.train() }
+        module.eval()
+        defer { module.train() }
         return withNoGrad {
-            let logits = model(Tensor(inputs))
-            let loss = crossEntropy(logits: logits, labels: labels)
+            let logits = module(Tensor(inputs))
+            let loss = loss(logits, labels)
             return (Double(loss.data.scalar) * Double(labels.count), logits.data.argmax(axis: 1))
         }
     }
 
-    public func stateDict() -> [(String, NDArray<Float>)] {
-        model.stateDict().map { ($0.name, $0.tensor.data) }
+    /// The module's state dict, with every BatchNorm's `N.num_batches_tracked` as PyTorch
+    /// saves it (int64, shape `()`).
+    public func state() -> ClassifierState {
+        ClassifierState(parameters: module.stateDict().map { ($0.name, $0.tensor.data) },
+                        integers: module.namedIntegerBuffers().map { ($0.name, [$0.value], []) })
     }
 
-    public func load(stateDict: [(String, NDArray<Float>)]) throws {
-        try model.load(stateDict: stateDict, strict: true)
-    }
-
-    /// `N.num_batches_tracked` of every batch norm `N`, as PyTorch saves it (int64, shape `()`).
-    public func integerState() -> [(name: String, values: [Int64], shape: [Int])] {
-        model.layers.enumerated().compactMap { index, layer in
-            (layer as? BatchNorm1d<Float>).map { ("\(index).num_batches_tracked", [Int64($0.numBatchesTracked)], []) }
-        }
+    public func load(state: ClassifierState) throws {
+        try module.load(stateDict: state.parameters,
+                        counters: Dictionary(state.integers.map { ($0.name, ($0.values, $0.shape)) }, uniquingKeysWith: { _, last in last }),
+                        strict: true)
     }
 
     /// The optimizer's buffers (`state.<i>.momentum_buffer`, `state.<i>.exp_avg`, …) and the
@@ -137,14 +152,5 @@ public final class AutoGradClassifier: Classifier {
         }
         try optimizer.load(stateDict: Dictionary(trainingState.tensors.map { ($0.name, $0.array) }, uniquingKeysWith: { _, last in last }))
         batchesSeen = seen
-    }
-
-    public func load(integerState: [(name: String, values: [Int64], shape: [Int])]) {
-        let values = Dictionary(integerState.map { ($0.name, $0.values) }, uniquingKeysWith: { _, last in last })
-        for (index, layer) in model.layers.enumerated() {
-            if let norm = layer as? BatchNorm1d<Float>, let count = values["\(index).num_batches_tracked"]?.first {
-                norm.numBatchesTracked = Int(count)
-            }
-        }
     }
 }
