@@ -17,6 +17,9 @@ public protocol Classifier: AnyObject {
 
     /// Called before the first step of every epoch (1-based), where epoch-wise schedules move.
     func beginEpoch(_ epoch: Int)
+    /// Called after every epoch that did not diverge, with its record, where a schedule
+    /// that follows results (ReduceLROnPlateau) moves. Nothing by default.
+    func finishEpoch(_ record: EpochRecord)
 
     /// Forward, loss, backward and update on one batch; returns the batch's mean loss
     /// (computed before the update) and how many samples it classified correctly. When the
@@ -43,6 +46,8 @@ public protocol Classifier: AnyObject {
 }
 
 extension Classifier {
+    public func finishEpoch(_ record: EpochRecord) {}
+
     /// The floating-point entries of ``state()``.
     public func stateDict() -> [(String, NDArray<Float>)] { state().parameters }
     /// Loads floating-point entries alone, as ``load(state:)`` with no integer buffers.

@@ -119,6 +119,7 @@ public final class TrainingRun {
             isFinished = true
             return record
         }
+        model.finishEpoch(record)
         // Strictly better only: on a tie the earlier (less trained) model is kept.
         if best == nil || record.valAccuracy > best!.accuracy {
             best = (epoch, record.valAccuracy, ClassifierState(of: model))

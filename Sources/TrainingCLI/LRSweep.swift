@@ -251,13 +251,15 @@ public struct LRSweep: ParsableCommand {
     /// `--plot-schedules` loads no data, so it counts one-cycle's batches from this.
     static let catalogueTrainingCount = 60_000
 
-    /// The learning rate over training for each ``ScheduleChoice``: per-epoch schedules as
-    /// steps (epoch `e` spans [e − 1, e]), one-cycle batch by batch.
+    /// The learning rate over training for each ``ScheduleChoice`` given by a formula (not
+    /// plateau, which follows the validation loss): per-epoch schedules as steps (epoch `e`
+    /// spans [e − 1, e]), one-cycle batch by batch.
     public static func scheduleChart(learningRate: Double, epochs: Int, stepsPerEpoch: Int) -> LineChart {
         var chart = LineChart(title: "train-autograd's schedules (peak lr \(compactNumber(learningRate)), \(epochs) epochs)",
                               xLabel: "epoch (training progress)", yLabel: "learning rate")
         for choice in ScheduleChoice.allCases {
-            let (schedule, perBatch) = choice.make(learningRate: learningRate, epochs: epochs, stepsPerEpoch: stepsPerEpoch)
+            guard let (schedule, perBatch) = choice.make(learningRate: learningRate, epochs: epochs,
+                                                         stepsPerEpoch: stepsPerEpoch) else { continue }
             var x: [Double] = [], y: [Double] = []
             if perBatch {
                 let total = epochs * stepsPerEpoch

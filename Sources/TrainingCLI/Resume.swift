@@ -106,6 +106,7 @@ extension AutoGradOptions {
     /// A command line that parses back to these options.
     var arguments: [String] {
         (batchNorm ? ["--batch-norm"] : []) + ["--optimizer", optimizer.rawValue, "--momentum", "\(momentum)",
-                                               "--weight-decay", "\(weightDecay)", "--schedule", schedule.rawValue]
+                                               "--weight-decay", "\(weightDecay)", "--schedule", schedule.rawValue,
+                                               "--gamma", "\(gamma)", "--patience", "\(patience)"]
     }
 }

@@ -50,8 +50,8 @@ public struct TrainManual: ParsableCommand {
 }
 
 /// `train-autograd`: the same MLP built from AutoGrad's modules and trained through its
-/// tape, as the assignment's PyTorch version; it adds batch norm, Adam, momentum, weight
-/// decay and learning-rate schedules.
+/// tape, as the assignment's PyTorch version; it adds batch norm, Adam and AdamW, momentum,
+/// weight decay and learning-rate schedules.
 ///
 /// ```sh
 /// swift run -c release train-autograd --batch-norm --optimizer adam --lr 0.001 --schedule cosine
@@ -95,12 +95,14 @@ public struct TrainAutoGrad: ParsableCommand {
             inputs: experiment.inputs, hidden: options.hiddenWidths, classes: experiment.classes,
             batchNorm: autograd.batchNorm, optimizer: autograd.optimizer, learningRate: options.learningRate,
             momentum: autograd.momentum, weightDecay: autograd.weightDecay, schedule: autograd.schedule,
-            epochs: options.epochs, stepsPerEpoch: experiment.stepsPerEpoch, seed: options.seed)
+            gamma: autograd.gamma, patience: autograd.patience, epochs: options.epochs, stepsPerEpoch: experiment.stepsPerEpoch, seed: options.seed)
         if resumption == nil { try experiment.loadInitialWeights(into: model) }
-        var method = "cross-entropy, \(autograd.optimizer == .sgd ? "SGD" : "Adam")"
+        var method = "cross-entropy, \(autograd.optimizer.displayName)"
         if autograd.momentum != 0 { method += " momentum \(compactText(autograd.momentum))" }
         if autograd.weightDecay != 0 { method += " weight decay \(compactText(autograd.weightDecay))" }
         if autograd.schedule != .constant { method += ", \(autograd.schedule.rawValue) schedule" }
+        if autograd.schedule == .exponential { method += " (gamma \(compactText(autograd.gamma)))" }
+        if autograd.schedule == .plateau { method += " (patience \(autograd.patience))" }
         try experiment.trainInterruptibly(model, command: "train-autograd",
                                           title: "train-autograd: automatic differentiation (AutoGrad)",
                                           layers: autograd.batchNorm ? "BatchNorm1d, ReLU" : "ReLU", method: method,

@@ -134,7 +134,10 @@ private func history(losses: [Double], accuracy: Double = 0.5, diverged: String?
     @Test func theScheduleFigureFollowsEachSchedule() throws {
         let chart = LRSweep.scheduleChart(learningRate: 0.1, epochs: 10, stepsPerEpoch: 100)
         let byName = Dictionary(uniqueKeysWithValues: chart.series.map { ($0.name, $0) })
-        #expect(Set(byName.keys) == Set(ScheduleChoice.allCases.map(\.rawValue)))
+        // Plateau follows the validation loss, so it has no curve before training.
+        #expect(Set(byName.keys) == Set(ScheduleChoice.allCases.filter { $0 != .plateau }.map(\.rawValue)))
+        #expect(abs(byName["exponential"]!.y.last! - 0.1 * pow(0.9, 9)) < 1e-12)
+        #expect(abs(byName["linear"]!.y.first! - 0.1 / 3) < 1e-12 && byName["linear"]!.y.last! == 0.1)
         #expect(byName["constant"]!.y.allSatisfy { $0 == 0.1 })
         // step halves every 2 epochs: epoch 10 (x from 9 to 10) runs at 0.1 / 2⁴.
         #expect(abs(byName["step"]!.y.last! - 0.1 / 16) < 1e-12)

@@ -4,6 +4,17 @@ import AutoGrad
 /// The optimizers `train-autograd` offers.
 public enum OptimizerChoice: String, CaseIterable, Sendable {
     case sgd, adam
+    /// Adam with decoupled weight decay, as `torch.optim.AdamW`.
+    case adamw
+
+    /// `"SGD"`, `"Adam"` or `"AdamW"`, for headers.
+    public var displayName: String {
+        switch self {
+        case .sgd: "SGD"
+        case .adam: "Adam"
+        case .adamw: "AdamW"
+        }
+    }
 }
 
 /// The learning-rate schedules `train-autograd` offers, with PyTorch's semantics.
@@ -16,11 +27,20 @@ public enum ScheduleChoice: String, CaseIterable, Sendable {
     case cosine
     /// OneCycleLR stepped per batch with PyTorch's defaults, peaking at the rate.
     case onecycle
+    /// ExponentialLR stepped per epoch: the rate times `gamma` every epoch.
+    case exponential
+    /// LinearLR stepped per epoch with PyTorch's defaults: a warm-up from a third of the
+    /// rate to the full rate over the first 5 epochs.
+    case linear
+    /// ReduceLROnPlateau on the validation loss: the rate times 0.1 after more than
+    /// `patience` epochs without a better one.
+    case plateau
 
     /// The schedule for `epochs` epochs of `stepsPerEpoch` batches, and whether it moves
-    /// per batch (true) or per epoch (false).
-    public func make(learningRate: Double, epochs: Int, stepsPerEpoch: Int)
-        -> (schedule: any LearningRateSchedule, perBatch: Bool)
+    /// per batch (true) or per epoch (false); `nil` for ``plateau``, which follows results
+    /// rather than a formula.
+    public func make(learningRate: Double, epochs: Int, stepsPerEpoch: Int, gamma: Double = 0.9)
+        -> (schedule: any LearningRateSchedule, perBatch: Bool)?
     {
         switch self {
         case .constant:
@@ -31,6 +51,12 @@ public enum ScheduleChoice: String, CaseIterable, Sendable {
             return (CosineAnnealingLR(baseLearningRate: learningRate, maxSteps: Swift.max(1, epochs)), false)
         case .onecycle:
             return (OneCycleLR(maxLearningRate: learningRate, epochs: epochs, stepsPerEpoch: stepsPerEpoch), true)
+        case .exponential:
+            return (ExponentialLR(baseLearningRate: learningRate, gamma: gamma), false)
+        case .linear:
+            return (LinearLR(baseLearningRate: learningRate), false)
+        case .plateau:
+            return nil
         }
     }
 }
@@ -53,6 +79,8 @@ public final class AutoGradClassifier: Classifier {
     let optimizer: any Optimizer<Float>
     let schedule: any LearningRateSchedule
     let schedulePerBatch: Bool
+    /// The results-driven schedule, which moves the rate after each epoch instead of `schedule`.
+    var plateau: ReduceLROnPlateau?
     var batchesSeen = 0
 
     public var backend: String { "autograd" }
@@ -64,11 +92,13 @@ public final class AutoGradClassifier: Classifier {
     }
 
     /// Trains `module`'s parameters against `loss` (a batch's mean loss from the logits and
-    /// the labels) with the chosen optimizer and schedule.
+    /// the labels) with the chosen optimizer and schedule (`gamma` for ``ScheduleChoice/exponential``,
+    /// `patience` for ``ScheduleChoice/plateau``).
     public init(_ module: Module<Float>,
                 loss: @escaping (_ logits: Tensor<Float>, _ labels: [Int]) -> Tensor<Float> = { crossEntropy(logits: $0, labels: $1) },
                 optimizer choice: OptimizerChoice = .sgd, learningRate: Double, momentum: Double = 0,
-                weightDecay: Double = 0, schedule: ScheduleChoice = .constant, epochs: Int, stepsPerEpoch: Int) {
+                weightDecay: Double = 0, schedule: ScheduleChoice = .constant, gamma: Double = 0.9, patience: Int = 2,
+                epochs: Int, stepsPerEpoch: Int) {
         self.module = module
         self.loss = loss
         switch choice {
@@ -77,26 +107,40 @@ public final class AutoGradClassifier: Classifier {
                             weightDecay: weightDecay)
         case .adam:
             optimizer = Adam(module.parameters(), learningRate: learningRate, weightDecay: weightDecay)
+        case .adamw:
+            optimizer = AdamW(module.parameters(), learningRate: learningRate, weightDecay: weightDecay)
         }
         (self.schedule, schedulePerBatch) = schedule.make(learningRate: learningRate, epochs: epochs,
-                                                         stepsPerEpoch: stepsPerEpoch)
+                                                         stepsPerEpoch: stepsPerEpoch, gamma: gamma)
+            ?? (ScheduleChoice.constant.make(learningRate: learningRate, epochs: epochs, stepsPerEpoch: stepsPerEpoch)!)
+        if schedule == .plateau { plateau = ReduceLROnPlateau(learningRate: learningRate, patience: patience) }
     }
 
     /// AutoGrad's MLP with Kaiming-normal weights drawn from `seed`, trained with cross-entropy.
     public convenience init(inputs: Int, hidden: [Int], classes: Int, activation: Activation = .relu,
                             batchNorm: Bool = false, optimizer: OptimizerChoice = .sgd,
                             learningRate: Double, momentum: Double = 0, weightDecay: Double = 0,
-                            schedule: ScheduleChoice = .constant, epochs: Int, stepsPerEpoch: Int, seed: UInt64) {
+                            schedule: ScheduleChoice = .constant, gamma: Double = 0.9, patience: Int = 2,
+                            epochs: Int, stepsPerEpoch: Int, seed: UInt64) {
         var generator = SplitMix64(seed: seed)
         let mlp = AutoGrad.MLP<Float>(inputs: inputs, hidden: hidden, classes: classes, batchNorm: batchNorm,
                                       activation: activation, using: &generator)
         self.init(mlp, optimizer: optimizer, learningRate: learningRate, momentum: momentum, weightDecay: weightDecay,
-                  schedule: schedule, epochs: epochs, stepsPerEpoch: stepsPerEpoch)
+                  schedule: schedule, gamma: gamma, patience: patience, epochs: epochs, stepsPerEpoch: stepsPerEpoch)
     }
 
     public func beginEpoch(_ epoch: Int) {
         module.train()
-        if !schedulePerBatch { optimizer.learningRate = schedule.learningRate(at: epoch - 1) }
+        if let plateau {
+            optimizer.learningRate = plateau.learningRate
+        } else if !schedulePerBatch {
+            optimizer.learningRate = schedule.learningRate(at: epoch - 1)
+        }
+    }
+
+    /// Steps ``ScheduleChoice/plateau`` with the epoch's validation loss.
+    public func finishEpoch(_ record: EpochRecord) {
+        plateau?.step(metric: record.valLoss)
     }
 
     public func trainStep(_ inputs: NDArray<Float>, labels: [Int]) -> (loss: Double, correct: Int) {
@@ -136,21 +180,58 @@ public final class AutoGradClassifier: Classifier {
                         strict: true)
     }
 
-    /// The optimizer's buffers (`state.<i>.momentum_buffer`, `state.<i>.exp_avg`, …) and the
-    /// batches seen (the position of a per-batch schedule). The learning rate is left out:
-    /// the schedule sets it before every epoch or step, in `Double`, while the optimizer's
-    /// state dict would round it to `Float`.
+    /// The optimizer's buffers (`state.<i>.momentum_buffer`, `state.<i>.exp_avg`, …), the
+    /// batches seen (the position of a per-batch schedule) and a plateau schedule's state.
+    /// The learning rate is left out: the schedule sets it before every epoch or step, in
+    /// `Double`, while the optimizer's state dict would round it to `Float`.
     public func trainingState() -> TrainingState {
         let tensors = optimizer.stateDict().filter { $0.key != "param_groups.0.lr" }.sorted { $0.key < $1.key }
-        return TrainingState(tensors: tensors.map { (name: $0.key, array: $0.value) }, counters: ["batches_seen": batchesSeen])
+        var counters = ["batches_seen": batchesSeen]
+        if let plateau { counters.merge(plateau.counters) { _, new in new } }
+        return TrainingState(tensors: tensors.map { (name: $0.key, array: $0.value) }, counters: counters)
     }
 
     public func load(trainingState: TrainingState) throws {
-        guard let seen = trainingState.counters["batches_seen"], seen >= 0, trainingState.counters.count == 1 else {
+        var counters = trainingState.counters
+        guard let seen = counters.removeValue(forKey: "batches_seen"), seen >= 0 else {
             throw CheckpointError(description: "the checkpoint's training state has counters \(trainingState.counters.keys.sorted()), "
-                + "expected only batches_seen — it was not written by train-autograd")
+                + "expected batches_seen — it was not written by train-autograd")
+        }
+        var restored = plateau
+        if plateau != nil || !counters.isEmpty {
+            guard let plateau, let state = ReduceLROnPlateau(plateau, counters: counters) else {
+                throw CheckpointError(description: "the checkpoint's schedule state (\(counters.keys.sorted())) does not fit "
+                    + "this run's --schedule — resume with the run's own options (--resume alone)")
+            }
+            restored = state
         }
         try optimizer.load(stateDict: Dictionary(trainingState.tensors.map { ($0.name, $0.array) }, uniquingKeysWith: { _, last in last }))
         batchesSeen = seen
+        plateau = restored
+    }
+}
+
+extension ReduceLROnPlateau {
+    /// The state that moves, as checkpoint counters; the `Double`s as their bit patterns, so
+    /// they come back exactly.
+    var counters: [String: Int] {
+        var counters = ["plateau.learning_rate_bits": Int(bitPattern: UInt(learningRate.bitPattern)),
+                        "plateau.bad_epochs": badEpochs, "plateau.cooldown_remaining": cooldownRemaining,
+                        "plateau.epochs": epochs]
+        if let bestMetric { counters["plateau.best_metric_bits"] = Int(bitPattern: UInt(bestMetric.bitPattern)) }
+        return counters
+    }
+
+    /// `settings` with the state in `counters`; `nil` if they are not a plateau's.
+    init?(_ settings: ReduceLROnPlateau, counters: [String: Int]) {
+        let counts = ["plateau.bad_epochs", "plateau.cooldown_remaining", "plateau.epochs"]
+        guard let rateBits = counters["plateau.learning_rate_bits"], counts.allSatisfy({ (counters[$0] ?? -1) >= 0 }),
+              Set(counters.keys).isSubset(of: counts + ["plateau.learning_rate_bits", "plateau.best_metric_bits"]) else { return nil }
+        var state = settings
+        state.restore(learningRate: Double(bitPattern: UInt64(UInt(bitPattern: rateBits))),
+                      bestMetric: counters["plateau.best_metric_bits"].map { Double(bitPattern: UInt64(UInt(bitPattern: $0))) },
+                      badEpochs: counters["plateau.bad_epochs"]!, cooldownRemaining: counters["plateau.cooldown_remaining"]!,
+                      epochs: counters["plateau.epochs"]!)
+        self = state
     }
 }
