@@ -14,6 +14,9 @@ public struct AutoGradOptions: ParsableArguments {
     @Flag(help: "A BatchNorm1d after every hidden Linear (before the activation).")
     public var batchNorm = false
 
+    @Option(help: "Dropout probability after every hidden activation, in [0, 1); 0 for none.")
+    public var dropout: Double = 0
+
     @Option(help: "sgd, adam or adamw (Adam with decoupled weight decay).")
     public var optimizer: OptimizerChoice = .sgd
 
@@ -46,6 +49,9 @@ public struct AutoGradOptions: ParsableArguments {
         if optimizer != .sgd && momentum != 0 {
             throw ValidationError("--momentum applies to --optimizer sgd; \(optimizer.displayName) keeps its own moment estimates (β = 0.9, 0.999)")
         }
+        guard dropout.isFinite && dropout >= 0 && dropout < 1 else {
+            throw ValidationError("--dropout: \(dropout) is outside [0, 1); e.g. --dropout 0.2")
+        }
         guard gamma.isFinite && gamma > 0 && gamma <= 1 else {
             throw ValidationError("--gamma: \(gamma) is outside (0, 1]; e.g. --gamma 0.9 (with --schedule exponential)")
         }
@@ -54,10 +60,11 @@ public struct AutoGradOptions: ParsableArguments {
         }
     }
 
-    /// The settings, each schedule's own only with that schedule.
+    /// The settings; dropout's and each schedule's own only when used.
     var config: [String: String] {
         var config = ["batch_norm": batchNorm ? "true" : "false", "optimizer": optimizer.rawValue,
                       "momentum": compactText(momentum), "weight_decay": compactText(weightDecay), "schedule": schedule.rawValue]
+        if dropout > 0 { config["dropout"] = compactText(dropout) }
         if schedule == .exponential { config["gamma"] = compactText(gamma) }
         if schedule == .plateau { config["patience"] = "\(patience)" }
         return config

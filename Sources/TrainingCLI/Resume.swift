@@ -107,6 +107,6 @@ extension AutoGradOptions {
     var arguments: [String] {
         (batchNorm ? ["--batch-norm"] : []) + ["--optimizer", optimizer.rawValue, "--momentum", "\(momentum)",
                                                "--weight-decay", "\(weightDecay)", "--schedule", schedule.rawValue,
-                                               "--gamma", "\(gamma)", "--patience", "\(patience)"]
+                                               "--gamma", "\(gamma)", "--patience", "\(patience)", "--dropout", "\(dropout)"]
     }
 }

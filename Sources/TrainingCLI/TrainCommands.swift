@@ -93,7 +93,7 @@ public struct TrainAutoGrad: ParsableCommand {
         let experiment = try Experiment(options)
         let model = AutoGradClassifier(
             inputs: experiment.inputs, hidden: options.hiddenWidths, classes: experiment.classes,
-            batchNorm: autograd.batchNorm, optimizer: autograd.optimizer, learningRate: options.learningRate,
+            batchNorm: autograd.batchNorm, dropout: autograd.dropout, optimizer: autograd.optimizer, learningRate: options.learningRate,
             momentum: autograd.momentum, weightDecay: autograd.weightDecay, schedule: autograd.schedule,
             gamma: autograd.gamma, patience: autograd.patience, epochs: options.epochs, stepsPerEpoch: experiment.stepsPerEpoch, seed: options.seed)
         if resumption == nil { try experiment.loadInitialWeights(into: model) }
@@ -105,7 +105,9 @@ public struct TrainAutoGrad: ParsableCommand {
         if autograd.schedule == .plateau { method += " (patience \(autograd.patience))" }
         try experiment.trainInterruptibly(model, command: "train-autograd",
                                           title: "train-autograd: automatic differentiation (AutoGrad)",
-                                          layers: autograd.batchNorm ? "BatchNorm1d, ReLU" : "ReLU", method: method,
+                                          layers: (autograd.batchNorm ? "BatchNorm1d, ReLU" : "ReLU")
+                                              + (autograd.dropout > 0 ? ", Dropout(\(compactText(autograd.dropout)))" : ""),
+                                          method: method,
                                           config: config, arguments: options.arguments + autograd.arguments,
                                           resuming: resumption)
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ArrayAssertions
 import ArrayKit
 import AutoGrad
 import Foundation
@@ -6,7 +7,7 @@ import Testing
 @testable import Training
 @testable import TrainingCLI
 
-/// `train-autograd`'s AdamW and its exponential, linear and plateau schedules.
+/// `train-autograd`'s dropout, AdamW and its exponential, linear and plateau schedules.
 @Suite struct AutoGradOptionsTests {
     static func record(_ epoch: Int, validationLoss: Double) -> EpochRecord {
         EpochRecord(epoch: epoch, trainLoss: 1, trainAccuracy: 0.5, valLoss: validationLoss, valAccuracy: 0.5,
@@ -46,11 +47,26 @@ import Testing
         #expect(error?.description.contains("plateau.bad_epochs") == true)
     }
 
-    /// Stopped mid-run and resumed, a plateau run with AdamW ends as the uninterrupted one does.
-    @Test func aPlateauRunResumesBitForBit() throws {
+    /// Dropout's masks come from generators seeded after every weight: the weights are those
+    /// of the MLP without dropout, under names shifted as in PyTorch's `Sequential`.
+    @Test func dropoutLeavesTheWeightsAsWithoutIt() {
+        var a = SplitMix64(seed: 3), b = SplitMix64(seed: 3)
+        let plain = AutoGrad.MLP<Float>(inputs: 6, hidden: [5, 4], classes: 3, using: &a)
+        let dropped = AutoGrad.MLP<Float>(inputs: 6, hidden: [5, 4], classes: 3, dropout: 0.3, using: &b)
+        #expect(dropped.stateDict().map(\.name) == ["0.weight", "0.bias", "3.weight", "3.bias", "6.weight", "6.bias"])
+        for (withDropout, without) in zip(dropped.stateDict(), plain.stateDict()) {
+            expectEqual(withDropout.tensor.data, without.tensor.data, "\(withDropout.name)")
+        }
+        let classifier = AutoGradClassifier(dropped, learningRate: 0.1, epochs: 1, stepsPerEpoch: 1)
+        #expect(classifier.dropouts.map(\.name) == ["dropout.2.generator", "dropout.5.generator"])
+    }
+
+    /// Stopped mid-run and resumed, a run with dropout (its masks), AdamW and a plateau
+    /// schedule ends as the uninterrupted one does.
+    @Test func aDropoutPlateauRunResumesBitForBit() throws {
         let trainer = try ResumeTests.trainer(epochs: 4)
         func model(seed: UInt64) -> AutoGradClassifier {
-            AutoGradClassifier(inputs: 784, hidden: [16], classes: 10, optimizer: .adamw, learningRate: 0.01,
+            AutoGradClassifier(inputs: 784, hidden: [16], classes: 10, dropout: 0.2, optimizer: .adamw, learningRate: 0.01,
                                weightDecay: 0.05, schedule: .plateau, patience: 0, epochs: 4, stepsPerEpoch: 12, seed: seed)
         }
         let whole = model(seed: 1)
@@ -60,18 +76,19 @@ import Testing
         _ = trainer.fit(model(seed: 1), history: ResumeTests.history("autograd"),
                         shouldStop: { polls += 1; return polls >= 30 }, saveCheckpoint: { saved = $0 })
         let checkpoint = try #require(saved)
-        #expect(checkpoint.completedEpochs == 2 && checkpoint.training.counters["plateau.epochs"] == 2)
+        #expect(checkpoint.completedEpochs == 2 && checkpoint.batchesIntoEpoch == 6)
+        #expect(checkpoint.training.counters["plateau.epochs"] == 2 && checkpoint.training.counters["dropout.2.generator"] != nil)
         let resumed = model(seed: 2)
         try checkpoint.restore(into: resumed, for: trainer)
         let outcome = trainer.fit(resumed, history: ResumeTests.history("autograd"), resumingFrom: checkpoint,
                                   saveCheckpoint: { _ in })
         #expect(ResumeTests.untimed(outcome.history) == ResumeTests.untimed(expected.history))
-        #expect(resumed.stateDict().map(\.1) == whole.stateDict().map(\.1))
+        expectEqual(resumed.stateDict(), whole.stateDict())
     }
 
     @Test func theCommandOffersTheNewOptionsAndRecordsThem() throws {
         let help = TrainAutoGrad.helpMessage()
-        for needle in ["adamw", "--gamma", "--patience", "exponential", "linear", "plateau"] {
+        for needle in ["--dropout", "adamw", "--gamma", "--patience", "exponential", "linear", "plateau"] {
             #expect(help.contains(needle), "--help lacks \(needle)")
         }
         let scratch = try TemporaryDirectory()
@@ -85,13 +102,18 @@ import Testing
         #expect(history.epochs.map(\.learningRate) == [0.1, 0.05, 0.025])
         #expect(history.config["optimizer"] == "adamw" && history.config["gamma"] == "0.5" && history.config["patience"] == nil)
 
+        let dropout = scratch.url.appendingPathComponent("dropout")
+        #expect(runCommand(TrainAutoGrad.self, base + ["--dropout", "0.25", "--output", dropout.path]).status == 0)
+        let config = try RunHistory.read(from: dropout.appendingPathComponent("history.json")).config
+        #expect(config["dropout"] == "0.25" && config["gamma"] == nil)
+
         let linear = scratch.url.appendingPathComponent("linear")
         #expect(runCommand(TrainAutoGrad.self, base + ["--schedule", "linear", "--output", linear.path]).status == 0)
         let rates = try RunHistory.read(from: linear.appendingPathComponent("history.json")).epochs.map(\.learningRate)
         #expect(abs(rates[0] - 0.1 / 3) < 1e-12 && rates[1] > rates[0] && rates[2] > rates[1], "\(rates)")
     }
 
-    @Test(arguments: [["--gamma", "0"], ["--gamma", "1.5"], ["--patience", "-1"], ["--optimizer", "adamw", "--momentum", "0.9"]])
+    @Test(arguments: [["--dropout", "1"], ["--gamma", "0"], ["--gamma", "1.5"], ["--patience", "-1"], ["--optimizer", "adamw", "--momentum", "0.9"]])
     func badValuesAreRefusedWithTheirFlag(arguments: [String]) {
         let result = runCommand(TrainAutoGrad.self, ["--data-dir", Fixture.gzip.path] + arguments)
         #expect(result.status != 0 && result.message.contains(arguments[arguments.count - 2]), "\(result.message)")

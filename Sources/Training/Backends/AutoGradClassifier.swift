@@ -116,15 +116,16 @@ public final class AutoGradClassifier: Classifier {
         if schedule == .plateau { plateau = ReduceLROnPlateau(learningRate: learningRate, patience: patience) }
     }
 
-    /// AutoGrad's MLP with Kaiming-normal weights drawn from `seed`, trained with cross-entropy.
+    /// AutoGrad's MLP with Kaiming-normal weights drawn from `seed` (and `dropout` after each
+    /// hidden activation), trained with cross-entropy.
     public convenience init(inputs: Int, hidden: [Int], classes: Int, activation: Activation = .relu,
-                            batchNorm: Bool = false, optimizer: OptimizerChoice = .sgd,
+                            batchNorm: Bool = false, dropout: Double = 0, optimizer: OptimizerChoice = .sgd,
                             learningRate: Double, momentum: Double = 0, weightDecay: Double = 0,
                             schedule: ScheduleChoice = .constant, gamma: Double = 0.9, patience: Int = 2,
                             epochs: Int, stepsPerEpoch: Int, seed: UInt64) {
         var generator = SplitMix64(seed: seed)
         let mlp = AutoGrad.MLP<Float>(inputs: inputs, hidden: hidden, classes: classes, batchNorm: batchNorm,
-                                      activation: activation, using: &generator)
+                                      activation: activation, dropout: dropout, using: &generator)
         self.init(mlp, optimizer: optimizer, learningRate: learningRate, momentum: momentum, weightDecay: weightDecay,
                   schedule: schedule, gamma: gamma, patience: patience, epochs: epochs, stepsPerEpoch: stepsPerEpoch)
     }
@@ -181,12 +182,14 @@ public final class AutoGradClassifier: Classifier {
     }
 
     /// The optimizer's buffers (`state.<i>.momentum_buffer`, `state.<i>.exp_avg`, …), the
-    /// batches seen (the position of a per-batch schedule) and a plateau schedule's state.
-    /// The learning rate is left out: the schedule sets it before every epoch or step, in
-    /// `Double`, while the optimizer's state dict would round it to `Float`.
+    /// batches seen (the position of a per-batch schedule), every dropout's mask generator
+    /// and a plateau schedule's state. The learning rate is left out: the schedule sets it
+    /// before every epoch or step, in `Double`, while the optimizer's state dict would round
+    /// it to `Float`.
     public func trainingState() -> TrainingState {
         let tensors = optimizer.stateDict().filter { $0.key != "param_groups.0.lr" }.sorted { $0.key < $1.key }
         var counters = ["batches_seen": batchesSeen]
+        for (name, dropout) in dropouts { counters[name] = Int(bitPattern: UInt(dropout.generator.state)) }
         if let plateau { counters.merge(plateau.counters) { _, new in new } }
         return TrainingState(tensors: tensors.map { (name: $0.key, array: $0.value) }, counters: counters)
     }
@@ -197,17 +200,36 @@ public final class AutoGradClassifier: Classifier {
             throw CheckpointError(description: "the checkpoint's training state has counters \(trainingState.counters.keys.sorted()), "
                 + "expected batches_seen — it was not written by train-autograd")
         }
+        let generators = dropouts.map { counters.removeValue(forKey: $0.name) }
+        guard !generators.contains(nil) else {
+            throw CheckpointError(description: "the checkpoint has no mask generator for this model's dropout "
+                + "(\(dropouts.map(\.name).joined(separator: ", "))) — resume with the run's own options (--resume alone)")
+        }
         var restored = plateau
         if plateau != nil || !counters.isEmpty {
             guard let plateau, let state = ReduceLROnPlateau(plateau, counters: counters) else {
-                throw CheckpointError(description: "the checkpoint's schedule state (\(counters.keys.sorted())) does not fit "
-                    + "this run's --schedule — resume with the run's own options (--resume alone)")
+                throw CheckpointError(description: "the checkpoint's state \(counters.keys.sorted()) does not fit "
+                    + "this run's --schedule and --dropout — resume with the run's own options (--resume alone)")
             }
             restored = state
         }
         try optimizer.load(stateDict: Dictionary(trainingState.tensors.map { ($0.name, $0.array) }, uniquingKeysWith: { _, last in last }))
         batchesSeen = seen
         plateau = restored
+        for ((_, dropout), state) in zip(dropouts, generators) {
+            dropout.generator = SplitMix64(seed: UInt64(UInt(bitPattern: state!)))
+        }
+    }
+
+    /// Every ``Dropout`` in the module tree, with the counter name of its mask generator
+    /// (`dropout.2.generator`).
+    var dropouts: [(name: String, dropout: Dropout<Float>)] {
+        func collect(_ module: Module<Float>, _ path: String) -> [(name: String, dropout: Dropout<Float>)] {
+            var found = (module as? Dropout<Float>).map { [("dropout.\(path)generator", $0)] } ?? []
+            for (name, child) in module.namedChildren() { found += collect(child, path + name + ".") }
+            return found
+        }
+        return collect(module, "")
     }
 }
 
