@@ -16,7 +16,7 @@ public struct ExperimentError: Error, CustomStringConvertible {
 /// ```swift
 /// let experiment = try Experiment(options)
 /// let model = ManualClassifier(inputs: experiment.inputs, hidden: options.hiddenWidths,
-///                              classes: experiment.classes, learningRate: options.learningRate, seed: options.seed)
+///                              classes: experiment.classes, learningRate: 0.1, seed: options.seed)
 /// try experiment.loadInitialWeights(into: model)
 /// let run = try RunDirectory(path: options.output, backend: "manual")
 /// let history = try experiment.train(model, in: run, config: options.config)
@@ -75,7 +75,8 @@ struct Experiment {
 
     /// The lines printed before training: what runs, on what, and where the outputs go.
     /// `layers` describes what follows each hidden `Linear` (e.g. `"ReLU"`), `method` the loss and optimizer.
-    func header(title: String, model: some Classifier, layers: String, method: String, run: RunDirectory) -> [String] {
+    func header(title: String, model: some Classifier, layers: String, method: String, learningRate: String,
+                run: RunDirectory) -> [String] {
         let parameters = model.stateDict().reduce(0) { $0 + $1.1.count }
         let n = split.normalization
         return [
@@ -86,7 +87,7 @@ struct Experiment {
                 + "pixels normalized with mean \(String(format: "%.4f", n.mean)), std \(String(format: "%.4f", n.std))",
             "model: \(([inputs] + options.hiddenWidths + [classes]).map(String.init).joined(separator: " → ")) "
                 + (options.hiddenWidths.isEmpty ? "" : "(\(layers)), ") + "\(method), \(parameters) parameters\(options.initFrom.map { ", initial weights from \($0)" } ?? "")",
-            "training: lr \(compactText(options.learningRate)), batch \(options.batchSize), \(options.epochs) epochs, "
+            "training: lr \(learningRate), batch \(options.batchSize), \(options.epochs) epochs, "
                 + "seed \(options.seed)\(options.noShuffle ? ", no shuffling" : "")",
             "output: \(run.url.path)",
         ]

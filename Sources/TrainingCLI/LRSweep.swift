@@ -29,7 +29,7 @@ public struct LRSweep: ParsableCommand {
             Writes best_val_vs_lr.svg (best validation accuracy against the rate, log axis), loss_curves.svg \
             (training and validation loss per epoch, one curve per rate; diverged runs dashed and marked) and \
             sweep.json (per rate: lr, diverged, interrupted, reason, best_val_accuracy, test_accuracy, epochs) into the \
-            output directory. --lr is not used: --lrs gives the rates. With --jobs N > 1, OpenBLAS runs one \
+            output directory; --lrs gives the rates. With --jobs N > 1, OpenBLAS runs one \
             thread per product, so N runs share the cores instead of fighting over them.
             """)
 
@@ -52,9 +52,14 @@ public struct LRSweep: ParsableCommand {
     @Flag(help: "Instead of the sweep, one epoch with the rate rising exponentially per batch from the smallest to the largest of --lrs (Smith 2017); writes range_test.svg and range_test.json.")
     public var rangeTest = false
 
-    @Option(help: ArgumentHelp("Only draw train-autograd's learning-rate schedules (--lr as the peak, --epochs long) into <dir>/lr_schedules.svg; trains nothing.",
+    @Option(help: ArgumentHelp("Only draw train-autograd's learning-rate schedules (peak rate 0.1, --epochs long) into <dir>/lr_schedules.svg; trains nothing.",
                                valueName: "dir"))
     public var plotSchedules: String?
+
+    /// The peak of `--plot-schedules`' curves, as `train-autograd --lr` would set it; the
+    /// sweep itself takes its rates from `--lrs`, so help does not list it.
+    @Option(name: .customLong("lr"), help: ArgumentHelp("The peak rate of --plot-schedules.", visibility: .hidden))
+    public var schedulePeak: Double = 0.1
 
     public init() {}
 
@@ -71,6 +76,9 @@ public struct LRSweep: ParsableCommand {
         if rangeTest && Set(learningRates).count < 2 {
             throw ValidationError("--range-test sweeps from the smallest to the largest of --lrs, so it needs two different rates, e.g. --lrs 1e-6 100")
         }
+        guard schedulePeak.isFinite && schedulePeak > 0 else {
+            throw ValidationError("--lr: \(schedulePeak) is not a usable peak rate for --plot-schedules; give a positive finite number, e.g. --lr 0.1")
+        }
         if let plotSchedules, plotSchedules.isEmpty {
             throw ValidationError("--plot-schedules: the path is empty; give a directory, e.g. --plot-schedules Docs/figures")
         }
@@ -80,7 +88,7 @@ public struct LRSweep: ParsableCommand {
         if let directory = plotSchedules {
             let run = try RunDirectory(path: directory, backend: "schedules", existingRun: .keep)   // one figure, beside anything
             let stepsPerEpoch = Swift.max(1, (Self.catalogueTrainingCount - options.validationSize) / options.batchSize)
-            try Self.scheduleChart(learningRate: options.learningRate, epochs: options.epochs, stepsPerEpoch: stepsPerEpoch)
+            try Self.scheduleChart(learningRate: schedulePeak, epochs: options.epochs, stepsPerEpoch: stepsPerEpoch)
                 .write(to: run.file("lr_schedules.svg"))
             print("wrote lr_schedules.svg to \(run.url.path)")
             return
@@ -152,7 +160,6 @@ public struct LRSweep: ParsableCommand {
         // Rates a stop request cut short or kept from starting.
         let unfinished = rates.filter { rate in !runs.contains { $0.learningRate == rate && !$0.isInterrupted } }
         var config = options.config
-        config["lr"] = nil
         config["backend"] = backend.rawValue
         let sweep = LearningRateSweep(backend: backend.rawValue, dataset: experiment.dataset.spec.name, config: config, runs: runs)
         try sweep.bestValidationChart().write(to: root.file("best_val_vs_lr.svg"))

@@ -150,6 +150,19 @@ private func history(losses: [Double], accuracy: Double = 0.5, diverged: String?
         #expect(sweep(["--plot-schedules", output.path, "--data-dir", scratch.url.appendingPathComponent("none").path]).status == 0)
         let svg = try String(contentsOf: output.appendingPathComponent("lr_schedules.svg"), encoding: .utf8)
         #expect(svg.contains(">onecycle<") && svg.contains(">cosine<"))
+        // --lr, which help does not list for the sweep, still sets the figure's peak.
+        let peaked = scratch.url.appendingPathComponent("peaked")
+        #expect(sweep(["--plot-schedules", peaked.path, "--lr", "0.5"]).status == 0)
+        let title = try String(contentsOf: peaked.appendingPathComponent("lr_schedules.svg"), encoding: .utf8)
+        #expect(title.contains("peak lr 0.5"))
+    }
+
+    /// The sweep's rates are --lrs; --lr is listed only by the commands that train one rate.
+    @Test func onlyTheCommandsThatTrainOneRateListLr() {
+        #expect(!LRSweep.helpMessage().contains("--lr <") && LRSweep.helpMessage().contains("--lrs"))
+        for help in [TrainManual.helpMessage(), TrainAutoGrad.helpMessage(), CompareBackends.helpMessage()] {
+            #expect(help.contains("--lr <"), "\(help)")
+        }
     }
 
     @Test(arguments: [(["--lrs", "0"], "--lrs: 0"), (["--lrs", "0.1", "nan"], "--lrs: nan"), (["--lrs", "0.01", "-1"], "--lrs: -1"),
