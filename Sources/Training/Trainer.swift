@@ -17,7 +17,8 @@ public struct TrainingOutcome {
 }
 
 /// Trains any ``Classifier`` for a number of epochs, keeping the model that did best on
-/// validation, and reports the test metrics of that model.
+/// validation, and reports the test metrics of that model. ``fit(_:history:)`` runs a
+/// ``TrainingRun`` to its end; drive one yourself to act between its steps.
 ///
 /// Per epoch it records the mean training loss and accuracy over the samples trained on,
 /// the validation loss and accuracy over every validation sample (sums over samples divided
