@@ -8,7 +8,7 @@ import Foundation
 ///
 /// ```swift
 /// let model = ManualClassifier(inputs: 784, hidden: [128], classes: 10, learningRate: 1e-6, seed: 42)
-/// let test = RangeTest.run(model, on: trainer.train, from: 1e-6, to: 100) { model.learningRate = $0 }
+/// let test = RangeTest.run(model, on: trainer.train, from: 1e-6, to: 100)
 /// test.suggestedLearningRate   // a tenth of the rate at the smoothed loss's minimum
 /// ```
 public struct RangeTest: Sendable {
@@ -26,11 +26,11 @@ public struct RangeTest: Sendable {
     /// The test stops once the smoothed loss exceeds this multiple of its minimum.
     public static let explosionFactor = 4.0
 
-    /// Runs the test: before batch `k` of `K` it calls `setLearningRate(lower · (upper/lower)^(k/(K−1)))`
+    /// Runs the test: before batch `k` of `K` it sets the model's rate to `lower · (upper/lower)^(k/(K−1))`
     /// and trains one step; it stops early on a non-finite loss or once the smoothed loss is
     /// `explosionFactor` times its minimum.
-    public static func run(_ model: any Classifier, on loader: DataLoader, from lower: Double, to upper: Double,
-                           setLearningRate: (Double) -> Void) -> RangeTest {
+    public static func run(_ model: any Classifier, on loader: DataLoader, from lower: Double, to upper: Double)
+        -> RangeTest {
         precondition(lower > 0 && upper > lower, "RangeTest: the rates must satisfy 0 < lower < upper, got \(lower) and \(upper)")
         let count = loader.batchCount
         precondition(count >= 2, "RangeTest: an epoch of \(count) batch cannot sweep a range; use a smaller batch size")
@@ -39,7 +39,7 @@ public struct RangeTest: Sendable {
         model.beginEpoch(1)
         for (index, batch) in loader.batches(epoch: 0).enumerated() {
             let rate = lower * pow(upper / lower, Double(index) / Double(count - 1))
-            setLearningRate(rate)
+            model.learningRate = rate
             let loss = model.trainStep(batch.features, labels: batch.labels).loss
             result.learningRates.append(rate)
             result.losses.append(loss)

@@ -1,5 +1,4 @@
 import ArrayKit
-import Dispatch
 
 /// What a training run produced: its history (epochs, best epoch, test metrics, divergence)
 /// and the state of the model it kept, to be saved as `model.safetensors`.
@@ -17,22 +16,9 @@ public struct TrainingOutcome {
     public var interrupted = false
 }
 
-/// A snapshot of a classifier: its parameters and buffers, and integer buffers such as
-/// BatchNorm's `num_batches_tracked`, under PyTorch's names.
-public struct ClassifierState {
-    public var parameters: [(String, NDArray<Float>)]
-    public var integers: [(name: String, values: [Int64], shape: [Int])]
-
-    /// Captures `model`'s state now. `NDArray` is copy-on-write, so later training steps do
-    /// not change the snapshot.
-    public init(of model: any Classifier) {
-        parameters = model.stateDict()
-        integers = model.integerState()
-    }
-}
-
 /// Trains any ``Classifier`` for a number of epochs, keeping the model that did best on
-/// validation, and reports the test metrics of that model.
+/// validation, and reports the test metrics of that model. ``fit(_:history:)`` runs a
+/// ``TrainingRun`` to its end; drive one yourself to act between its steps.
 ///
 /// Per epoch it records the mean training loss and accuracy over the samples trained on,
 /// the validation loss and accuracy over every validation sample (sums over samples divided
@@ -106,100 +92,15 @@ public struct Trainer {
     public func fit(_ model: any Classifier, history: RunHistory, resumingFrom checkpoint: TrainingCheckpoint? = nil,
                     shouldStop: () -> Bool = { false },
                     saveCheckpoint: (TrainingCheckpoint) throws -> Void) rethrows -> TrainingOutcome {
-        var history = checkpoint?.history ?? history
-        var best = checkpoint?.best
-        let firstEpoch = (checkpoint?.completedEpochs ?? 0) + 1
-        let loader = TrainingCheckpoint.LoaderSettings(seed: train.seed, batchSize: train.batchSize,
-                                                       trainCount: train.images.count, shuffle: train.shuffle, epochs: epochs)
-        if let checkpoint { precondition(checkpoint.loader == loader, "Trainer.fit: check the checkpoint with restore(into:for:) first") }
-        func snapshot(completed: Int, batches: Int, partial: TrainingCheckpoint.PartialEpoch) -> TrainingCheckpoint {
-            TrainingCheckpoint(completedEpochs: completed, batchesIntoEpoch: batches, partialEpoch: partial, history: history,
-                               model: ClassifierState(of: model), training: model.trainingState(), best: best,
-                               loader: loader, arguments: checkpoint?.arguments ?? [])
-        }
-        var interrupted = false
-        for epoch in firstEpoch..<(epochs + 1) {
-            let resumed = epoch == firstEpoch && (checkpoint?.batchesIntoEpoch ?? 0) > 0 ? checkpoint : nil
-            var partial = resumed?.partialEpoch ?? TrainingCheckpoint.PartialEpoch()
-            let start = DispatchTime.now().uptimeNanoseconds
-            var polling: UInt64 = 0
-            func elapsed() -> Double { partial.seconds + Double(DispatchTime.now().uptimeNanoseconds - start - polling) / 1e9 }
-            // The time `shouldStop` takes (another run's turn, when two train in lockstep) is not this run's.
-            func stopRequested() -> Bool {
-                let before = DispatchTime.now().uptimeNanoseconds
-                defer { polling += DispatchTime.now().uptimeNanoseconds - before }
-                return shouldStop()
-            }
-            model.beginEpoch(epoch)
-            progress?.beginEpoch(epoch, of: epochs, batchCount: train.batchCount)
-            if resumed == nil { partial.learningRate = model.learningRate }
-            var failure: String?
-            for (index, batch) in train.batches(epoch: epoch - 1).enumerated().dropFirst(resumed?.batchesIntoEpoch ?? 0) {
-                let step = model.trainStep(batch.features, labels: batch.labels)
-                if index == 0 { partial.learningRate = model.learningRate }   // a per-batch schedule sets it in the step
-                guard step.loss.isFinite else {
-                    failure = "training loss became \(compactNumber(step.loss)) at epoch \(epoch), batch \(index + 1)"
-                        + " (learning rate \(compactNumber(model.learningRate)))"
-                    partial.lossSum = step.loss
-                    break
-                }
-                partial.lossSum += step.loss * Double(batch.count)
-                partial.correct += step.correct
-                partial.samples += batch.count
-                progress?.batchFinished(loss: step.loss, samples: batch.count)
-                // The last step of an epoch is followed by validation and the epoch's own checkpoint.
-                if index + 1 < train.batchCount && stopRequested() {
-                    var position = partial
-                    position.seconds = elapsed()
-                    try saveCheckpoint(snapshot(completed: epoch - 1, batches: index + 1, partial: position))
-                    interrupted = true
-                    break
-                }
-            }
-            if interrupted { break }
-            let trainLoss = failure == nil ? partial.lossSum / Double(partial.samples) : partial.lossSum
-            let trainAccuracy = partial.samples > 0 ? Double(partial.correct) / Double(partial.samples) : .nan
-            let evaluation = failure == nil ? evaluate(model, on: validation) : nil
-            if let evaluation, !evaluation.loss.isFinite {
-                failure = "validation loss became \(compactNumber(evaluation.loss)) after epoch \(epoch)"
-                    + " (learning rate \(compactNumber(partial.learningRate)))"
-            }
-            let record = EpochRecord(
-                epoch: epoch, trainLoss: trainLoss, trainAccuracy: trainAccuracy,
-                valLoss: evaluation?.loss ?? .nan, valAccuracy: evaluation?.accuracy ?? .nan,
-                learningRate: partial.learningRate, seconds: elapsed())
-            history.epochs.append(record)
-            progress?.endEpoch(record)
-            if let failure {
-                history.markDiverged(failure)
-                progress?.message("diverged: \(failure); stopping, keeping the best model so far")
-                break
-            }
-            model.endEpoch(epoch, validationLoss: record.valLoss)
-            // Strictly better only: on a tie the earlier (less trained) model is kept.
-            if best == nil || record.valAccuracy > best!.accuracy {
-                best = (epoch, record.valAccuracy, ClassifierState(of: model))
-                history.bestEpoch = epoch
-            }
-            try saveCheckpoint(snapshot(completed: epoch, batches: 0, partial: .init()))
-            if epoch < epochs && shouldStop() {
-                interrupted = true
-                break
-            }
-        }
-        history.bestEpoch = best?.epoch
-        guard let best, !interrupted else {
-            return TrainingOutcome(history: history, bestState: best?.state, interrupted: interrupted)
-        }
-        do {
-            try model.load(stateDict: best.state.parameters)
-            model.load(integerState: best.state.integers)
-        } catch {
-            preconditionFailure("Trainer: the model rejected its own state: \(error)")
-        }
-        let result = evaluate(model, on: test)
-        history.test = TestMetrics(loss: result.loss, report: result.confusion.report(classNames: classNames))
-        return TrainingOutcome(history: history, bestState: best.state)
+        let run = TrainingRun(trainer: self, model: model, history: history, resumingFrom: checkpoint)
+        try TrainingRun.trainInTurns([run], shouldStop: shouldStop) { try saveCheckpoint($1) }
+        return run.finish()
+    }
+
+    /// What the training loader must be for a checkpoint's position to mean the same batches.
+    var loaderSettings: TrainingCheckpoint.LoaderSettings {
+        .init(seed: train.seed, batchSize: train.batchSize, trainCount: train.images.count, shuffle: train.shuffle,
+              epochs: epochs)
     }
 
     /// Mean loss, accuracy and confusion matrix of `model` over every sample of `loader`.

@@ -196,7 +196,10 @@ private func history(losses: [Double], accuracy: Double = 0.5, diverged: String?
     @Test func theScheduleFigureFollowsEachSchedule() throws {
         let chart = LRSweep.scheduleChart(learningRate: 0.1, epochs: 10, stepsPerEpoch: 100)
         let byName = Dictionary(uniqueKeysWithValues: chart.series.map { ($0.name, $0) })
-        #expect(Set(byName.keys) == Set(ScheduleChoice.allCases.map(\.rawValue)))
+        // Plateau follows the validation loss, so it has no curve before training.
+        #expect(Set(byName.keys) == Set(ScheduleChoice.allCases.filter { $0 != .plateau }.map(\.rawValue)))
+        #expect(abs(byName["exponential"]!.y.last! - 0.1 * pow(0.9, 9)) < 1e-12)
+        #expect(abs(byName["linear"]!.y.first! - 0.1 / 3) < 1e-12 && byName["linear"]!.y.last! == 0.1)
         #expect(byName["constant"]!.y.allSatisfy { $0 == 0.1 })
         // step halves every 2 epochs: epoch 10 (x from 9 to 10) runs at 0.1 / 2⁴.
         #expect(abs(byName["step"]!.y.last! - 0.1 / 16) < 1e-12)
@@ -209,6 +212,19 @@ private func history(losses: [Double], accuracy: Double = 0.5, diverged: String?
         #expect(sweep(["--plot-schedules", output.path, "--data-dir", scratch.url.appendingPathComponent("none").path]).status == 0)
         let svg = try String(contentsOf: output.appendingPathComponent("lr_schedules.svg"), encoding: .utf8)
         #expect(svg.contains(">onecycle<") && svg.contains(">cosine<"))
+        // --lr, which help does not list for the sweep, still sets the figure's peak.
+        let peaked = scratch.url.appendingPathComponent("peaked")
+        #expect(sweep(["--plot-schedules", peaked.path, "--lr", "0.5"]).status == 0)
+        let title = try String(contentsOf: peaked.appendingPathComponent("lr_schedules.svg"), encoding: .utf8)
+        #expect(title.contains("peak lr 0.5"))
+    }
+
+    /// The sweep's rates are --lrs; --lr is listed only by the commands that train one rate.
+    @Test func onlyTheCommandsThatTrainOneRateListLr() {
+        #expect(!LRSweep.helpMessage().contains("--lr <") && LRSweep.helpMessage().contains("--lrs"))
+        for help in [TrainManual.helpMessage(), TrainAutoGrad.helpMessage(), CompareBackends.helpMessage()] {
+            #expect(help.contains("--lr <"), "\(help)")
+        }
     }
 
     @Test(arguments: [(["--lrs", "0"], "--lrs: 0"), (["--lrs", "0.1", "nan"], "--lrs: nan"), (["--lrs", "0.01", "-1"], "--lrs: -1"),
