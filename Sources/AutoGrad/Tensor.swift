@@ -1,6 +1,6 @@
 import ArrayKit
 
-/// A value in a differentiable computation, in the role of `torch.Tensor`: an ``NDArray``
+/// A value in a differentiable computation, in the role of `torch.Tensor`: an `NDArray`
 /// plus, when it takes part in a graph, the node that made it and the gradient that
 /// `backward()` accumulates into it.
 ///

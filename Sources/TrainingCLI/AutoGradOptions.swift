@@ -14,7 +14,10 @@ public struct AutoGradOptions: ParsableArguments {
     @Flag(help: "A BatchNorm1d after every hidden Linear (before the activation).")
     public var batchNorm = false
 
-    @Option(help: "sgd or adam.")
+    @Option(help: "Dropout probability after every hidden activation, in [0, 1); 0 for none.")
+    public var dropout: Double = 0
+
+    @Option(help: "sgd, adam or adamw (Adam with decoupled weight decay).")
     public var optimizer: OptimizerChoice = .sgd
 
     @Option(help: "SGD momentum, in [0, 1).")
@@ -23,8 +26,16 @@ public struct AutoGradOptions: ParsableArguments {
     @Option(help: "L2 weight decay (coupled, as torch.optim's weight_decay), ≥ 0.")
     public var weightDecay: Double = 0
 
-    @Option(help: "Learning-rate schedule: constant, step (halve every fifth of the run), cosine, onecycle.")
+    @Option(help: ArgumentHelp("Learning-rate schedule: constant, step (halve every fifth of the run), cosine, onecycle, "
+        + "exponential (×gamma per epoch), linear (warm up from a third of the rate over 5 epochs), "
+        + "plateau (×0.1 after more than patience epochs without a lower validation loss)."))
     public var schedule: ScheduleChoice = .constant
+
+    @Option(help: "The factor per epoch of --schedule exponential, in (0, 1].")
+    public var gamma: Double = 0.9
+
+    @Option(help: "Epochs without a lower validation loss that --schedule plateau tolerates, ≥ 0.")
+    public var patience: Int = 2
 
     public init() {}
 
@@ -35,13 +46,27 @@ public struct AutoGradOptions: ParsableArguments {
         guard weightDecay.isFinite && weightDecay >= 0 else {
             throw ValidationError("--weight-decay: \(weightDecay) must be a finite number ≥ 0, e.g. --weight-decay 5e-4")
         }
-        if optimizer == .adam && momentum != 0 {
-            throw ValidationError("--momentum applies to --optimizer sgd; Adam keeps its own moment estimates (β = 0.9, 0.999)")
+        if optimizer != .sgd && momentum != 0 {
+            throw ValidationError("--momentum applies to --optimizer sgd; \(optimizer.displayName) keeps its own moment estimates (β = 0.9, 0.999)")
+        }
+        guard dropout.isFinite && dropout >= 0 && dropout < 1 else {
+            throw ValidationError("--dropout: \(dropout) is outside [0, 1); e.g. --dropout 0.2")
+        }
+        guard gamma.isFinite && gamma > 0 && gamma <= 1 else {
+            throw ValidationError("--gamma: \(gamma) is outside (0, 1]; e.g. --gamma 0.9 (with --schedule exponential)")
+        }
+        guard patience >= 0 else {
+            throw ValidationError("--patience: \(patience) must be ≥ 0, e.g. --patience 2 (with --schedule plateau)")
         }
     }
 
+    /// The settings; dropout's and each schedule's own only when used.
     var config: [String: String] {
-        ["batch_norm": batchNorm ? "true" : "false", "optimizer": optimizer.rawValue,
-         "momentum": compactText(momentum), "weight_decay": compactText(weightDecay), "schedule": schedule.rawValue]
+        var config = ["batch_norm": batchNorm ? "true" : "false", "optimizer": optimizer.rawValue,
+                      "momentum": compactText(momentum), "weight_decay": compactText(weightDecay), "schedule": schedule.rawValue]
+        if dropout > 0 { config["dropout"] = compactText(dropout) }
+        if schedule == .exponential { config["gamma"] = compactText(gamma) }
+        if schedule == .plateau { config["patience"] = "\(patience)" }
+        return config
     }
 }

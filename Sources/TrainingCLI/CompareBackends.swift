@@ -23,6 +23,7 @@ public struct CompareBackends: ParsableCommand {
     public static let tolerance = 1e-4
 
     @OptionGroup public var options: ExperimentOptions
+    @OptionGroup public var rate: LearningRateOption
 
     public init() {}
 
@@ -30,11 +31,11 @@ public struct CompareBackends: ParsableCommand {
         Interrupts.install()
         let experiment = try Experiment(options)
         let manual = ManualClassifier(inputs: experiment.inputs, hidden: options.hiddenWidths,
-                                      classes: experiment.classes, learningRate: options.learningRate,
+                                      classes: experiment.classes, learningRate: rate.learningRate,
                                       seed: options.seed)
         try experiment.loadInitialWeights(into: manual)
         let autograd = AutoGradClassifier(inputs: experiment.inputs, hidden: options.hiddenWidths,
-                                          classes: experiment.classes, learningRate: options.learningRate,
+                                          classes: experiment.classes, learningRate: rate.learningRate,
                                           epochs: options.epochs, stepsPerEpoch: experiment.stepsPerEpoch,
                                           seed: options.seed)
         // The same starting point by construction, not by trusting both initializers.
@@ -44,7 +45,8 @@ public struct CompareBackends: ParsableCommand {
         let comparison = try interruptible(command: "compare-backends") {
             try root.keepingOnlyIfSuccessful { root in
                 experiment.header(title: "compare-backends: manual (ArrayKit) vs autograd (AutoGrad), same weights and batches",
-                                  model: manual, layers: "ReLU", method: "softmax cross-entropy, SGD", run: root)
+                                  model: manual, layers: "ReLU", method: "softmax cross-entropy, SGD",
+                                  learningRate: rate.config["lr"]!, run: root)
                     .forEach(experiment.say)
                 experiment.say("training both in turns, one step each, so that Ctrl-C stops them at the same step "
                                + "(the progress shown is manual's)")
@@ -59,32 +61,32 @@ public struct CompareBackends: ParsableCommand {
         if !comparison.agrees(tolerance: Self.tolerance) { throw ExitCode.failure }
     }
 
-    /// Trains both models in lockstep, each into its own run directory under `root`, and
-    /// writes the comparison of the epochs both finished — also when a signal stopped them,
-    /// in which case it throws ``ComparisonInterrupted`` after writing.
+    /// Trains both models in turns, one step each, each into its own run directory under
+    /// `root`, and writes the comparison of the epochs both finished — also when a signal
+    /// stopped them (at the same step), in which case it throws ``ComparisonInterrupted`` after writing.
     private func compare(_ manual: ManualClassifier, _ autograd: AutoGradClassifier, _ experiment: Experiment,
                          in root: RunDirectory) throws -> BackendComparison {
-        func train(_ model: some Classifier, progress: ProgressReporter?, shouldStop: () -> Bool) throws -> RunHistory {
-            let run = try RunDirectory(path: root.file(model.backend).path, backend: model.backend)
-            return try experiment.train(model, in: run, config: options.config, progress: progress, shouldStop: shouldStop)
+        let config = options.config.merging(rate.config) { _, new in new }
+        let runs = [try experiment.start(manual, config: config, progress: ProgressReporter()),
+                    try experiment.start(autograd, config: config, progress: nil)]
+        let directories = try runs.map { try RunDirectory(path: root.file($0.model.backend).path, backend: $0.model.backend) }
+        try TrainingRun.trainInTurns(runs, shouldStop: Interrupts.isRequested) { run, checkpoint in
+            try experiment.save(checkpoint, arguments: [], in: directories[runs.firstIndex { $0 === run }!])
         }
-        let results = Lockstep.run(shouldStop: Interrupts.isRequested,
-                                   { try train(manual, progress: ProgressReporter(), shouldStop: $0) },
-                                   { try train(autograd, progress: nil, shouldStop: $0) })
         var interrupted = false
-        func history(_ result: Result<RunHistory, any Error>) throws -> RunHistory {
-            do { return try result.get() } catch let stop as RunInterrupted {
+        func history(_ side: Int) throws -> RunHistory {
+            do { return try experiment.finish(runs[side], in: directories[side]) } catch let stop as RunInterrupted {
                 interrupted = true
                 return stop.history
             }
         }
-        let comparison = BackendComparison(manual: try history(results.0), autograd: try history(results.1))
+        let comparison = BackendComparison(manual: try history(0), autograd: try history(1))
         try Figure.comparing([("manual", comparison.manual), ("autograd", comparison.autograd)])
             .write(to: root.file("comparison.svg"))
         let note = interrupted ? "interrupted by \(Interrupts.signalName) after \(comparison.pairs.count) of \(options.epochs) epochs\n" : ""
         try root.write(comparison.table() + "\n" + comparison.verdict(tolerance: Self.tolerance) + "\n" + note,
                        to: "comparison.txt")
-        if interrupted { throw ComparisonInterrupted(root: root, epochs: comparison.pairs.count, arguments: options.arguments) }
+        if interrupted { throw ComparisonInterrupted(root: root, epochs: comparison.pairs.count, arguments: options.arguments + rate.arguments) }
         return comparison
     }
 }

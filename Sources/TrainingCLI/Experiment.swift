@@ -16,7 +16,7 @@ public struct ExperimentError: Error, CustomStringConvertible {
 /// ```swift
 /// let experiment = try Experiment(options)
 /// let model = ManualClassifier(inputs: experiment.inputs, hidden: options.hiddenWidths,
-///                              classes: experiment.classes, learningRate: options.learningRate, seed: options.seed)
+///                              classes: experiment.classes, learningRate: 0.1, seed: options.seed)
 /// try experiment.loadInitialWeights(into: model)
 /// let run = try RunDirectory(path: options.output, backend: "manual")
 /// let history = try experiment.train(model, in: run, config: options.config)
@@ -63,23 +63,11 @@ struct Experiment {
     }
 
     /// Loads `--init-from` into `model`, strictly: every parameter present with its shape and
-    /// nothing else (BatchNorm's integer `num_batches_tracked` is restored when present).
+    /// nothing else (integer buffers such as BatchNorm's `num_batches_tracked` may be left out).
     func loadInitialWeights(into model: some Classifier) throws {
         guard let path = options.initFrom else { return }
         do {
-            let file = try Safetensors.read(contentsOf: URL(fileURLWithPath: path))
-            var floats: [(String, NDArray<Float>)] = []
-            var integers: [(name: String, values: [Int64], shape: [Int])] = []
-            for entry in file.entries {
-                if entry.name.hasSuffix("num_batches_tracked") {
-                    let (values, shape) = try file.integers(named: entry.name)
-                    integers.append((entry.name, values, shape))
-                } else {
-                    floats.append((entry.name, try file.array(named: entry.name, as: Float.self)))
-                }
-            }
-            try model.load(stateDict: floats)
-            model.load(integerState: integers)
+            try model.load(state: ClassifierState(contentsOf: URL(fileURLWithPath: path)))
         } catch {
             throw ExperimentError(description: "--init-from \(path): \(error)")
         }
@@ -87,7 +75,8 @@ struct Experiment {
 
     /// The lines printed before training: what runs, on what, and where the outputs go.
     /// `layers` describes what follows each hidden `Linear` (e.g. `"ReLU"`), `method` the loss and optimizer.
-    func header(title: String, model: some Classifier, layers: String, method: String, run: RunDirectory) -> [String] {
+    func header(title: String, model: some Classifier, layers: String, method: String, learningRate: String,
+                run: RunDirectory) -> [String] {
         let parameters = model.stateDict().reduce(0) { $0 + $1.1.count }
         let n = split.normalization
         return [
@@ -98,7 +87,7 @@ struct Experiment {
                 + "pixels normalized with mean \(String(format: "%.4f", n.mean)), std \(String(format: "%.4f", n.std))",
             "model: \(([inputs] + options.hiddenWidths + [classes]).map(String.init).joined(separator: " → ")) "
                 + (options.hiddenWidths.isEmpty ? "" : "(\(layers)), ") + "\(method), \(parameters) parameters\(options.initFrom.map { ", initial weights from \($0)" } ?? "")",
-            "training: lr \(compactText(options.learningRate)), batch \(options.batchSize), \(options.epochs) epochs, "
+            "training: lr \(learningRate), batch \(options.batchSize), \(options.epochs) epochs, "
                 + "seed \(options.seed)\(options.noShuffle ? ", no shuffling" : "")",
             "output: \(run.url.path)",
         ]
@@ -114,24 +103,41 @@ struct Experiment {
     func train(_ model: some Classifier, in run: RunDirectory, config: [String: String],
                progress: ProgressReporter?, resumingFrom checkpoint: TrainingCheckpoint? = nil,
                arguments: [String] = [], shouldStop: () -> Bool = { false }) throws -> RunHistory {
+        let training = try start(model, config: config, progress: progress, resumingFrom: checkpoint)
+        try TrainingRun.trainInTurns([training], shouldStop: shouldStop) { _, snapshot in
+            try save(snapshot, arguments: arguments, in: run)
+        }
+        return try finish(training, in: run)
+    }
+
+    /// A run of `model` with this experiment's data and settings, continuing `checkpoint` if given.
+    func start(_ model: some Classifier, config: [String: String], progress: ProgressReporter?,
+               resumingFrom checkpoint: TrainingCheckpoint? = nil) throws -> TrainingRun {
         let trainer = trainer(progress: progress)
         if let checkpoint {
             try checkpoint.restore(into: model, for: trainer)
             say("resuming after epoch \(checkpoint.completedEpochs)"
                 + (checkpoint.batchesIntoEpoch > 0 ? ", batch \(checkpoint.batchesIntoEpoch) of epoch \(checkpoint.completedEpochs + 1)" : ""))
         }
-        let outcome = try trainer.fit(model, history: history(backend: model.backend, config: config),
-                                      resumingFrom: checkpoint, shouldStop: shouldStop) { snapshot in
-            var snapshot = snapshot
-            snapshot.arguments = arguments
-            try snapshot.write(to: run.file(TrainingCheckpoint.fileName))
-            try run.writeReport(snapshot.history)
-        }
+        return TrainingRun(trainer: trainer, model: model, history: history(backend: model.backend, config: config),
+                           resumingFrom: checkpoint)
+    }
+
+    /// Writes `checkpoint`, recording `arguments`, and the reports of its history into `run`.
+    func save(_ checkpoint: TrainingCheckpoint, arguments: [String], in run: RunDirectory) throws {
+        var checkpoint = checkpoint
+        checkpoint.arguments = arguments
+        try checkpoint.write(to: run.file(TrainingCheckpoint.fileName))
+        try run.writeReport(checkpoint.history)
+    }
+
+    /// Writes the reports and the best model of `training`, which has finished or stopped,
+    /// into `run`; prints the test results and returns the history, or throws
+    /// ``RunInterrupted`` if it was stopped.
+    func finish(_ training: TrainingRun, in run: RunDirectory) throws -> RunHistory {
+        let outcome = training.finish()
         try run.writeReport(outcome.history)
-        if let state = outcome.bestState {
-            try Safetensors.write(state.parameters.map { (name: $0.0, array: $0.1) }, to: run.file("model.safetensors"),
-                                  metadata: ["format": "pt"], integerTensors: state.integers)
-        }
+        try outcome.bestState?.write(to: run.file("model.safetensors"))
         if outcome.interrupted {
             throw RunInterrupted(run: run, history: outcome.history)
         }

@@ -18,9 +18,6 @@ public struct ExperimentOptions: ParsableArguments {
           help: "No hidden layer (multinomial logistic regression); `--hidden-dims` with no width means the same.")
     public var noHidden = false
 
-    @Option(name: .customLong("lr"), help: "Learning rate (positive, finite).")
-    public var learningRate: Double = 0.1
-
     @Option(help: "Samples per training batch; the last partial batch of an epoch is dropped.")
     public var batchSize: Int = 128
 
@@ -69,9 +66,6 @@ public struct ExperimentOptions: ParsableArguments {
         if let bad = hiddenDims.first(where: { $0 < 1 }) {
             throw ValidationError("--hidden-dims: \(bad) is not a layer width; widths are positive integers, e.g. --hidden-dims 256 128 (use --no-hidden for no hidden layer)")
         }
-        guard learningRate.isFinite && learningRate > 0 else {
-            throw ValidationError("--lr: \(learningRate) is not a usable learning rate; give a positive finite number, e.g. --lr 0.1")
-        }
         guard batchSize >= 1 else {
             throw ValidationError("--batch-size: \(batchSize) is not a batch size; give a positive integer, e.g. --batch-size 128")
         }
@@ -89,7 +83,7 @@ public struct ExperimentOptions: ParsableArguments {
     /// The settings as flag-like key/values for `history.json`.
     public var config: [String: String] {
         var config = ["hidden_dims": hiddenWidths.map(String.init).joined(separator: " "),
-                      "lr": compactText(learningRate), "batch_size": "\(batchSize)", "epochs": "\(epochs)",
+                      "batch_size": "\(batchSize)", "epochs": "\(epochs)",
                       "seed": "\(seed)", "dataset": dataset, "validation_size": "\(validationSize)",
                       "shuffle": noShuffle ? "false" : "true"]
         if let initFrom { config["init_from"] = initFrom }
@@ -152,4 +146,28 @@ extension ParsableCommand {
     public static func mainWithNormalizedArguments() {
         main(ExperimentOptions.normalizedArguments(Array(CommandLine.arguments.dropFirst())))
     }
+}
+
+/// `--lr`, the rate of the commands that train one (`train-manual`, `train-autograd`,
+/// `compare-backends`); `lr-sweep` takes its rates from `--lrs`.
+///
+/// ```sh
+/// train-manual --lr 0.05
+/// ```
+public struct LearningRateOption: ParsableArguments {
+    @Option(name: .customLong("lr"), help: "Learning rate (positive, finite).")
+    public var learningRate: Double = 0.1
+
+    public init() {}
+
+    public mutating func validate() throws {
+        guard learningRate.isFinite && learningRate > 0 else {
+            throw ValidationError("--lr: \(learningRate) is not a usable learning rate; give a positive finite number, e.g. --lr 0.1")
+        }
+    }
+
+    /// `["lr": …]`, for `history.json`.
+    var config: [String: String] { ["lr": compactText(learningRate)] }
+    /// A command line that parses back to this rate.
+    var arguments: [String] { ["--lr", "\(learningRate)"] }
 }

@@ -29,7 +29,7 @@ public struct LRSweep: ParsableCommand {
             Writes best_val_vs_lr.svg (best validation accuracy against the rate, log axis), loss_curves.svg \
             (training and validation loss per epoch, one curve per rate; diverged runs dashed and marked) and \
             sweep.json (per rate: lr, diverged, interrupted, reason, best_val_accuracy, test_accuracy, epochs) into the \
-            output directory. --lr is not used: --lrs gives the rates. With --jobs N > 1, OpenBLAS runs one \
+            output directory; --lrs gives the rates. With --jobs N > 1, OpenBLAS runs one \
             thread per product, so N runs share the cores instead of fighting over them.
             """)
 
@@ -52,9 +52,14 @@ public struct LRSweep: ParsableCommand {
     @Flag(help: "Instead of the sweep, one epoch with the rate rising exponentially per batch from the smallest to the largest of --lrs (Smith 2017); writes range_test.svg and range_test.json.")
     public var rangeTest = false
 
-    @Option(help: ArgumentHelp("Only draw train-autograd's learning-rate schedules (--lr as the peak, --epochs long) into <dir>/lr_schedules.svg; trains nothing.",
+    @Option(help: ArgumentHelp("Only draw train-autograd's learning-rate schedules (peak rate 0.1, --epochs long) into <dir>/lr_schedules.svg; trains nothing.",
                                valueName: "dir"))
     public var plotSchedules: String?
+
+    /// The peak of `--plot-schedules`' curves, as `train-autograd --lr` would set it; the
+    /// sweep itself takes its rates from `--lrs`, so help does not list it.
+    @Option(name: .customLong("lr"), help: ArgumentHelp("The peak rate of --plot-schedules.", visibility: .hidden))
+    public var schedulePeak: Double = 0.1
 
     public init() {}
 
@@ -71,6 +76,9 @@ public struct LRSweep: ParsableCommand {
         if rangeTest && Set(learningRates).count < 2 {
             throw ValidationError("--range-test sweeps from the smallest to the largest of --lrs, so it needs two different rates, e.g. --lrs 1e-6 100")
         }
+        guard schedulePeak.isFinite && schedulePeak > 0 else {
+            throw ValidationError("--lr: \(schedulePeak) is not a usable peak rate for --plot-schedules; give a positive finite number, e.g. --lr 0.1")
+        }
         if let plotSchedules, plotSchedules.isEmpty {
             throw ValidationError("--plot-schedules: the path is empty; give a directory, e.g. --plot-schedules Docs/figures")
         }
@@ -80,14 +88,14 @@ public struct LRSweep: ParsableCommand {
         if let directory = plotSchedules {
             let run = try RunDirectory(path: directory, backend: "schedules", existingRun: .keep)   // one figure, beside anything
             let stepsPerEpoch = Swift.max(1, (Self.catalogueTrainingCount - options.validationSize) / options.batchSize)
-            try Self.scheduleChart(learningRate: options.learningRate, epochs: options.epochs, stepsPerEpoch: stepsPerEpoch)
+            try Self.scheduleChart(learningRate: schedulePeak, epochs: options.epochs, stepsPerEpoch: stepsPerEpoch)
                 .write(to: run.file("lr_schedules.svg"))
             print("wrote lr_schedules.svg to \(run.url.path)")
             return
         }
         let experiment = try Experiment(options)
         // Fail on a bad --init-from before any directory exists.
-        try experiment.loadInitialWeights(into: makeModel(learningRate: learningRates[0], experiment).model)
+        try experiment.loadInitialWeights(into: makeModel(learningRate: learningRates[0], experiment))
         let root = try RunDirectory(path: options.output, backend: "lr-sweep", existingRun: options.existingRun)
         if rangeTest {   // one epoch, nothing worth saving half of: Ctrl-C keeps its default
             try root.keepingOnlyIfSuccessful { try runRangeTest(experiment, in: $0) }
@@ -152,7 +160,6 @@ public struct LRSweep: ParsableCommand {
         // Rates a stop request cut short or kept from starting.
         let unfinished = rates.filter { rate in !runs.contains { $0.learningRate == rate && !$0.isInterrupted } }
         var config = options.config
-        config["lr"] = nil
         config["backend"] = backend.rawValue
         let sweep = LearningRateSweep(backend: backend.rawValue, dataset: experiment.dataset.spec.name, config: config, runs: runs)
         try sweep.bestValidationChart().write(to: root.file("best_val_vs_lr.svg"))
@@ -180,7 +187,7 @@ public struct LRSweep: ParsableCommand {
 
     /// Trains one rate with the shared ``Trainer``, returning its outcome.
     func train(learningRate: Double, _ experiment: Experiment, progress: ProgressReporter?) throws -> SweepRun {
-        let model = makeModel(learningRate: learningRate, experiment).model
+        let model = makeModel(learningRate: learningRate, experiment)
         try experiment.loadInitialWeights(into: model)
         var config = options.config
         config["lr"] = compactText(learningRate)
@@ -191,21 +198,16 @@ public struct LRSweep: ParsableCommand {
                         interrupted: outcome.interrupted)
     }
 
-    /// A fresh model of the chosen backend at `learningRate`, and how to change its rate.
-    private func makeModel(learningRate: Double, _ experiment: Experiment)
-        -> (model: any Classifier, setLearningRate: (Double) -> Void)
-    {
+    /// A fresh model of the chosen backend at `learningRate`.
+    private func makeModel(learningRate: Double, _ experiment: Experiment) -> any Classifier {
         switch backend {
         case .manual:
-            let model = ManualClassifier(inputs: experiment.inputs, hidden: options.hiddenWidths,
-                                         classes: experiment.classes, learningRate: learningRate, seed: options.seed)
-            return (model, { model.learningRate = $0 })
+            ManualClassifier(inputs: experiment.inputs, hidden: options.hiddenWidths, classes: experiment.classes,
+                             learningRate: learningRate, seed: options.seed)
         case .autograd:
-            let model = AutoGradClassifier(inputs: experiment.inputs, hidden: options.hiddenWidths,
-                                           classes: experiment.classes, learningRate: learningRate,
-                                           epochs: options.epochs, stepsPerEpoch: experiment.stepsPerEpoch,
-                                           seed: options.seed)
-            return (model, { model.learningRate = $0 })
+            AutoGradClassifier(inputs: experiment.inputs, hidden: options.hiddenWidths, classes: experiment.classes,
+                               learningRate: learningRate, epochs: options.epochs,
+                               stepsPerEpoch: experiment.stepsPerEpoch, seed: options.seed)
         }
     }
 
@@ -236,12 +238,12 @@ public struct LRSweep: ParsableCommand {
 
     private func runRangeTest(_ experiment: Experiment, in root: RunDirectory) throws {
         let (lower, upper) = (learningRates.min()!, learningRates.max()!)
-        let (model, setLearningRate) = makeModel(learningRate: lower, experiment)
+        let model = makeModel(learningRate: lower, experiment)
         try experiment.loadInitialWeights(into: model)
         let loader = experiment.trainer(progress: nil).train
         experiment.say("lr-sweep --range-test: \(backend.rawValue) backend, rate from \(compactNumber(lower)) to "
                        + "\(compactNumber(upper)) over \(loader.batchCount) batches")
-        let test = RangeTest.run(model, on: loader, from: lower, to: upper, setLearningRate: setLearningRate)
+        let test = RangeTest.run(model, on: loader, from: lower, to: upper)
         try test.chart(title: "Learning-rate range test (\(backend.rawValue), \(experiment.dataset.spec.name))")
             .write(to: root.file("range_test.svg"))
         try root.write(test.jsonData() + Data("\n".utf8), to: "range_test.json")
@@ -256,13 +258,15 @@ public struct LRSweep: ParsableCommand {
     /// `--plot-schedules` loads no data, so it counts one-cycle's batches from this.
     static let catalogueTrainingCount = 60_000
 
-    /// The learning rate over training for each ``ScheduleChoice``: per-epoch schedules as
-    /// steps (epoch `e` spans [e − 1, e]), one-cycle batch by batch.
+    /// The learning rate over training for each `ScheduleChoice` given by a formula (not
+    /// plateau, which follows the validation loss): per-epoch schedules as steps (epoch `e`
+    /// spans [e − 1, e]), one-cycle batch by batch.
     public static func scheduleChart(learningRate: Double, epochs: Int, stepsPerEpoch: Int) -> LineChart {
         var chart = LineChart(title: "train-autograd's schedules (peak lr \(compactNumber(learningRate)), \(epochs) epochs)",
                               xLabel: "epoch (training progress)", yLabel: "learning rate")
         for choice in ScheduleChoice.allCases {
-            let (schedule, perBatch) = choice.make(learningRate: learningRate, epochs: epochs, stepsPerEpoch: stepsPerEpoch)
+            guard let (schedule, perBatch) = choice.make(learningRate: learningRate, epochs: epochs,
+                                                         stepsPerEpoch: stepsPerEpoch) else { continue }
             var x: [Double] = [], y: [Double] = []
             if perBatch {
                 let total = epochs * stepsPerEpoch

@@ -91,7 +91,7 @@ extension ExperimentOptions {
     var arguments: [String] {
         func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
         var arguments = hiddenWidths.isEmpty ? ["--no-hidden"] : ["--hidden-dims"] + hiddenWidths.map(String.init)
-        arguments += ["--lr", "\(learningRate)", "--batch-size", "\(batchSize)", "--epochs", "\(epochs)",
+        arguments += ["--batch-size", "\(batchSize)", "--epochs", "\(epochs)",
                       "--seed", "\(seed)",
                       "--dataset", FileManager.default.fileExists(atPath: dataset) ? absolute(dataset) : dataset, "--validation-size", "\(validationSize)"]
         if let dataDir { arguments += ["--data-dir", absolute(dataDir)] }
@@ -106,6 +106,7 @@ extension AutoGradOptions {
     /// A command line that parses back to these options.
     var arguments: [String] {
         (batchNorm ? ["--batch-norm"] : []) + ["--optimizer", optimizer.rawValue, "--momentum", "\(momentum)",
-                                               "--weight-decay", "\(weightDecay)", "--schedule", schedule.rawValue]
+                                               "--weight-decay", "\(weightDecay)", "--schedule", schedule.rawValue,
+                                               "--gamma", "\(gamma)", "--patience", "\(patience)", "--dropout", "\(dropout)"]
     }
 }

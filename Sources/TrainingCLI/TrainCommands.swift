@@ -18,6 +18,7 @@ public struct TrainManual: ParsableCommand {
             """)
 
     @OptionGroup public var options: ExperimentOptions
+    @OptionGroup public var rate: LearningRateOption
 
     @Option(help: ArgumentHelp("Continue the run in this directory from its last checkpoint, with its own options.",
                                valueName: "run-dir"))
@@ -25,13 +26,15 @@ public struct TrainManual: ParsableCommand {
 
     public init() {}
 
+    var config: [String: String] { options.config.merging(rate.config) { _, new in new } }
+
     public func run() throws {
         Interrupts.install()
         let resumption = try resume.map { try Resumption(directory: $0, backend: "manual") }
         var command = self
         if let resumption {
-            command = try resumption.command(Self.self, given: options.config, output: options.output,
-                                             overwrite: options.overwrite) { $0.options.config }
+            command = try resumption.command(Self.self, given: config, output: options.output,
+                                             overwrite: options.overwrite) { $0.config }
             command.options.json = options.json
         }
         try command.train(resuming: resumption)
@@ -40,18 +43,18 @@ public struct TrainManual: ParsableCommand {
     private func train(resuming resumption: Resumption?) throws {
         let experiment = try Experiment(options)
         let model = ManualClassifier(inputs: experiment.inputs, hidden: options.hiddenWidths,
-                                     classes: experiment.classes, learningRate: options.learningRate,
+                                     classes: experiment.classes, learningRate: rate.learningRate,
                                      seed: options.seed)
         if resumption == nil { try experiment.loadInitialWeights(into: model) }
         try experiment.trainInterruptibly(model, command: "train-manual", title: "train-manual: hand-written backprop (ArrayKit)",
-                                          layers: "ReLU", method: "softmax cross-entropy, SGD", config: options.config,
-                                          arguments: options.arguments, resuming: resumption)
+                                          layers: "ReLU", method: "softmax cross-entropy, SGD", config: config,
+                                          arguments: options.arguments + rate.arguments, resuming: resumption)
     }
 }
 
 /// `train-autograd`: the same MLP built from AutoGrad's modules and trained through its
-/// tape, as the assignment's PyTorch version; it adds batch norm, Adam, momentum, weight
-/// decay and learning-rate schedules.
+/// tape, as the assignment's PyTorch version; it adds batch norm, Adam and AdamW, momentum,
+/// weight decay and learning-rate schedules.
 ///
 /// ```sh
 /// swift run -c release train-autograd --batch-norm --optimizer adam --lr 0.001 --schedule cosine
@@ -67,6 +70,7 @@ public struct TrainAutoGrad: ParsableCommand {
             """)
 
     @OptionGroup public var options: ExperimentOptions
+    @OptionGroup public var rate: LearningRateOption
     @OptionGroup public var autograd: AutoGradOptions
 
     @Option(help: ArgumentHelp("Continue the run in this directory from its last checkpoint, with its own options.",
@@ -75,7 +79,9 @@ public struct TrainAutoGrad: ParsableCommand {
 
     public init() {}
 
-    var config: [String: String] { options.config.merging(autograd.config) { _, new in new } }
+    var config: [String: String] {
+        options.config.merging(rate.config) { _, new in new }.merging(autograd.config) { _, new in new }
+    }
 
     public func run() throws {
         Interrupts.install()
@@ -93,18 +99,22 @@ public struct TrainAutoGrad: ParsableCommand {
         let experiment = try Experiment(options)
         let model = AutoGradClassifier(
             inputs: experiment.inputs, hidden: options.hiddenWidths, classes: experiment.classes,
-            batchNorm: autograd.batchNorm, optimizer: autograd.optimizer, learningRate: options.learningRate,
+            batchNorm: autograd.batchNorm, dropout: autograd.dropout, optimizer: autograd.optimizer, learningRate: rate.learningRate,
             momentum: autograd.momentum, weightDecay: autograd.weightDecay, schedule: autograd.schedule,
-            epochs: options.epochs, stepsPerEpoch: experiment.stepsPerEpoch, seed: options.seed)
+            gamma: autograd.gamma, patience: autograd.patience, epochs: options.epochs, stepsPerEpoch: experiment.stepsPerEpoch, seed: options.seed)
         if resumption == nil { try experiment.loadInitialWeights(into: model) }
-        var method = "cross-entropy, \(autograd.optimizer == .sgd ? "SGD" : "Adam")"
+        var method = "cross-entropy, \(autograd.optimizer.displayName)"
         if autograd.momentum != 0 { method += " momentum \(compactText(autograd.momentum))" }
         if autograd.weightDecay != 0 { method += " weight decay \(compactText(autograd.weightDecay))" }
         if autograd.schedule != .constant { method += ", \(autograd.schedule.rawValue) schedule" }
+        if autograd.schedule == .exponential { method += " (gamma \(compactText(autograd.gamma)))" }
+        if autograd.schedule == .plateau { method += " (patience \(autograd.patience))" }
         try experiment.trainInterruptibly(model, command: "train-autograd",
                                           title: "train-autograd: automatic differentiation (AutoGrad)",
-                                          layers: autograd.batchNorm ? "BatchNorm1d, ReLU" : "ReLU", method: method,
-                                          config: config, arguments: options.arguments + autograd.arguments,
+                                          layers: (autograd.batchNorm ? "BatchNorm1d, ReLU" : "ReLU")
+                                              + (autograd.dropout > 0 ? ", Dropout(\(compactText(autograd.dropout)))" : ""),
+                                          method: method,
+                                          config: config, arguments: options.arguments + rate.arguments + autograd.arguments,
                                           resuming: resumption)
     }
 }
@@ -118,7 +128,8 @@ extension Experiment {
         let run = try resumption?.run ?? RunDirectory(path: options.output, backend: model.backend, existingRun: options.existingRun)
         let history = try interruptible(command: command) {
             try run.keepingOnlyIfSuccessful { run in
-                header(title: title, model: model, layers: layers, method: method, run: run).forEach(say)
+                header(title: title, model: model, layers: layers, method: method, learningRate: config["lr"] ?? "", run: run)
+                    .forEach(say)
                 return try train(model, in: run, config: config, progress: ProgressReporter(),
                                  resumingFrom: resumption?.checkpoint, arguments: arguments,
                                  shouldStop: Interrupts.isRequested)

@@ -24,7 +24,7 @@ func relativeDifference<S: NDScalar>(_ a: S, _ reference: S) -> Double {
     reference == 0 ? Double(abs(a)) : Double(abs(a - reference)) / Double(abs(reference))
 }
 
-/// Tolerances per precision, from the issue: Double ≤ 1e-12 relative, Float ≤ 1e-5.
+/// Tolerances per precision: Double ≤ 1e-12 relative (rounding only), Float ≤ 1e-5.
 func tolerance<S: NDScalar>(_: S.Type) -> Double { S.self == Double.self ? 1e-12 : 1e-5 }
 
 /// Prints a measured worst difference so a test log shows the margin, not only a pass.

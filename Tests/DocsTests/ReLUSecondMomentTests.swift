@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ArrayAssertions
 import ArrayKit
 
 /// A zero-mean distribution for Question 5: how to draw from it and its exact variance σ².
@@ -56,6 +57,10 @@ func reluSecondMoment(of distribution: ZeroMeanDistribution, count: Int, seed: U
         let expected = distribution.variance / 2
         #expect(Swift.abs(measured - expected) <= 0.01 * expected,
                 "\(distribution.name): E[ReLU(f)²] = \(measured), σ²/2 = \(expected)")
+        // The table in Initialization.md prints this seed's estimates to four decimals.
+        let documented = ["normal": 1.1217, "uniform": 0.6652, "laplace": 0.4889][distribution.name]
+        #expect(documented.map { Swift.abs(measured - $0) <= 0.00005 } == true,
+                "\(distribution.name): measured \(measured), Initialization.md prints \(documented ?? .nan)")
     }
 
     /// f = −1 w.p. 2/3, 2 w.p. 1/3: E[f] = 0, σ² = 2, but E[ReLU(f)²] = 4/3 ≠ σ²/2 = 1,
@@ -110,9 +115,14 @@ func reluSecondMoment(of distribution: ZeroMeanDistribution, count: Int, seed: U
             return moments
         }
         let kaiming = secondMoments(hiddenWeightVariance: 2 / Double(width))
+        let lecun = secondMoments(hiddenWeightVariance: 1 / Double(width))
+        // The table in Initialization.md prints both rows to three decimals.
+        expectEqual(kaiming, [0.990, 0.982, 0.943, 0.918, 0.948, 0.977, 1.105, 1.239, 1.135, 1.191],
+                    tolerance: .absolute(0.0005), "the Kaiming row of Initialization.md")
+        expectEqual(lecun, [0.990, 0.491, 0.236, 0.115, 0.059, 0.031, 0.017, 0.010, 0.004, 0.002],
+                    tolerance: .absolute(0.0005), "the 1/n row of Initialization.md")
         #expect(Swift.abs(kaiming[0] - 1) <= 0.1, "first layer with 1/n keeps E[x²] = 1: \(kaiming[0])")
         #expect(kaiming.allSatisfy { $0 > 0.6 && $0 < 1.6 }, "Kaiming second moments: \(kaiming)")
-        let lecun = secondMoments(hiddenWeightVariance: 1 / Double(width))
         let ratio = lecun[depth - 1] / lecun[0]
         #expect(ratio > 0.25 * pow(0.5, Double(depth - 1)) && ratio < 4 * pow(0.5, Double(depth - 1)),
                 "1/n: each ReLU halves E[y²], ratio \(ratio) after \(depth - 1) ReLUs")

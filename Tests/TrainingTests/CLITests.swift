@@ -130,16 +130,17 @@ private func fixtureArguments(_ data: URL = Fixture.gzip, epochs: Int = 1) -> [S
 
 @Suite struct CLIRunTests {
     @Test func argumentsKeepTheirUsualSpellings() throws {
-        func parse(_ arguments: [String]) throws -> ExperimentOptions {
-            try ExperimentOptions.parse(ExperimentOptions.normalizedArguments(arguments))
+        func parse(_ arguments: [String]) throws -> ExperimentOptions { try command(arguments).options }
+        func command(_ arguments: [String]) throws -> TrainManual {
+            try TrainManual.parse(ExperimentOptions.normalizedArguments(arguments))
         }
         #expect(try parse([]).hiddenWidths == [128])
         #expect(try parse(["--hidden-dims", "256", "128"]).hiddenWidths == [256, 128])
         #expect(try parse(["--hidden-dims", "--lr", "0.5"]).hiddenWidths == [])
-        #expect(try parse(["--lr", "0.5", "--hidden-dims"]).learningRate == 0.5)
+        #expect(try command(["--lr", "0.5", "--hidden-dims"]).rate.learningRate == 0.5)
         #expect(try parse(["--no-hidden"]).hiddenWidths == [])
         let defaults = try parse([])
-        #expect(defaults.learningRate == 0.1 && defaults.batchSize == 128 && defaults.epochs == 10 && defaults.seed == 42
+        #expect(try command([]).rate.learningRate == 0.1 && defaults.batchSize == 128 && defaults.epochs == 10 && defaults.seed == 42
                 && defaults.dataset == "fashion-mnist" && defaults.validationSize == 5_000 && !defaults.noShuffle)
         #expect(ExperimentOptions.normalizedArguments(["--hidden-dims", "8", "-5", "--lr", "-1", "--json"])
                 == ["--hidden-dims=8", "--hidden-dims=-5", "--lr=-1", "--json"])

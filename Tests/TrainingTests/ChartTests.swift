@@ -140,7 +140,8 @@ let tickRanges: [(Double, Double)] = [(0.8123, 0.9071), (-3.2, 47.9), (1, 10), (
         let svg = chart.svg()
         _ = try parseWithPython(svg, name: "diverged.svg")
         for value in attributeValues("points", in: svg) + attributeValues("cx", in: svg)
-            + attributeValues("cy", in: svg) + attributeValues("y", in: svg) + attributeValues("x1", in: svg) {
+            + attributeValues("cy", in: svg) + attributeValues("y", in: svg) + attributeValues("x1", in: svg)
+            + attributeValues("d", in: svg) {
             #expect(!value.lowercased().contains("nan") && !value.lowercased().contains("inf"), "\(value)")
         }
         // "gap" splits at NaN and at the negative value: segments of 2, 2 and a lone point.
@@ -161,6 +162,27 @@ let tickRanges: [(Double, Double)] = [(0.8123, 0.9071), (-3.2, 47.9), (1, 10), (
         let texts = textContents(in: svg)
         for label in ["1e-6", "0.001", "100", "0", "0.2", "1"] { #expect(texts.contains(label), "missing tick \(label)") }
         #expect(svg.components(separatedBy: "<circle").count - 1 == 7 + 1)
+    }
+
+    /// A series without a line is its markers alone, in the plot and in the legend; a cross
+    /// is a path of two strokes, a dot a circle.
+    @Test func aSeriesWithoutALineIsItsMarkersAlone() throws {
+        var chart = LineChart(title: "Outcomes", xLabel: "learning rate", yLabel: "accuracy", xScale: .log10, yRange: 0...1)
+        chart.add(LineSeries("trained", x: [0.01, 0.1, 1], y: [0.8, 0.9, 0.4], markers: true, color: "#1f77b4"))
+        chart.add(LineSeries("no accuracy", x: [10, 100], y: [0, 0], marker: .cross, line: false, color: "#d62728"))
+        chart.add(LineSeries("stopped early", x: [1e-3, 1e-2], y: [0.5, 0.6], line: false, color: "#7f7f7f"))
+        let svg = chart.svg()
+        _ = try parseWithPython(svg, name: "markers_only.svg")
+        #expect(svg.components(separatedBy: "<polyline").count - 1 == 1)
+        func count(_ element: String, colored color: String) -> Int {
+            svg.components(separatedBy: element).dropFirst().filter { $0.prefix { $0 != ">" }.contains(color) }.count
+        }
+        #expect(count("<line ", colored: "#d62728") == 0 && count("<line ", colored: "#7f7f7f") == 0, "no legend line either")
+        #expect(count("<line ", colored: "#1f77b4") == 1)
+        #expect(count("<path ", colored: "#d62728") == 2 + 1)                 // points + legend
+        #expect(count("<circle ", colored: "#7f7f7f") == 2 + 1)
+        #expect(count("<circle ", colored: "#d62728") == 0)
+        #expect(textContents(in: svg).contains("no accuracy"))
     }
 
     @Test func curvesFromASweepShowEveryRate() throws {
@@ -188,6 +210,16 @@ let tickRanges: [(Double, Double)] = [(0.8123, 0.9071), (-3.2, 47.9), (1, 10), (
         _ = try parseWithPython(svg, name: "figure.svg")
         let ids = attributeValues("id", in: svg)
         #expect(ids.count == 2 && Set(ids).count == 2)
+    }
+
+    @Test func aLongLegendDoesNotPushTheTitleOffTheCanvas() throws {
+        let title = "Best validation accuracy (manual, fashion-mnist)"
+        var chart = LineChart(title: title, xLabel: "learning rate", yLabel: "accuracy")
+        chart.add(LineSeries("a legend entry long enough to leave the plot narrower than the title", y: [0.5, 0.6]))
+        let svg = chart.svg()
+        let titleX = try #require(svg.components(separatedBy: "<text x=\"").dropFirst().first.flatMap { Double($0.prefix { $0 != "\"" }) })
+        #expect(textContents(in: svg).first == title)
+        #expect(titleX - SVG.textWidth(title, fontSize: 16) / 2 >= 0, "title centred at \(titleX)")
     }
 
     @Test func titlesAndNamesAreEscaped() throws {

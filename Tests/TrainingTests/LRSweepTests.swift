@@ -71,6 +71,9 @@ private func history(losses: [Double], accuracy: Double = 0.5, diverged: String?
 
         let chart = try String(contentsOf: parallel.appendingPathComponent("best_val_vs_lr.svg"), encoding: .utf8)
         #expect(chart.contains("<svg") && chart.contains("learning rate") && chart.contains("best: lr = \(compactNumber(best))"))
+        #expect(textContents(in: chart).contains { $0.hasPrefix("diverged: ") }, "the diverged rate is in the legend")
+        let polylines = chart.components(separatedBy: "<polyline").dropFirst().map { $0.prefix { $0 != ">" } }
+        #expect(!polylines.contains { $0.contains("#d62728") }, "no line joins the diverged rates")
         let curves = try String(contentsOf: parallel.appendingPathComponent("loss_curves.svg"), encoding: .utf8)
         #expect(curves.contains("lr = 100 (diverged)") && curves.contains("lr = 0.01<") && curves.contains("stroke-dasharray=\"7 4\""))
 
@@ -97,6 +100,62 @@ private func history(losses: [Double], accuracy: Double = 0.5, diverged: String?
         expectEqual(sweep.divergedRates, [10, 100])
         let none = LearningRateSweep(backend: "manual", dataset: "x", config: [:], runs: [stopped, rising])
         #expect(none.best == nil)
+    }
+
+    /// Only finished runs form the curve. A stopped run is a marker alone: a dot where it has
+    /// an accuracy, a cross at the bottom, named as having none, where it finished no epoch.
+    @Test func runsWithoutAnAccuracyAreCrossesTheLegendSaysAreNotMeasured() throws {
+        func stopped(_ rate: Double, losses: [Double], diverged: String? = nil, interrupted: Bool = false) -> SweepRun {
+            var run = history(losses: losses, accuracy: 0.3, diverged: diverged)
+            if losses.allSatisfy({ !$0.isFinite }) { run.bestEpoch = nil }
+            return SweepRun(learningRate: rate, history: run, classCount: 10, interrupted: interrupted)
+        }
+        let sweep = LearningRateSweep(backend: "manual", dataset: "x", config: [:], runs: [
+            SweepRun(learningRate: 0.01, history: history(losses: [1.0, 0.6], accuracy: 0.8), classCount: 10),
+            SweepRun(learningRate: 0.1, history: history(losses: [0.8, 0.5], accuracy: 0.85), classCount: 10),
+            stopped(1, losses: [2.0, 3.5, 9.0]),                                   // diverged after 3 epochs
+            stopped(10, losses: [.nan], diverged: "training loss became NaN"),      // diverged in epoch 1
+            stopped(100, losses: [.nan], diverged: "training loss became NaN"),
+            stopped(0.001, losses: [1.2], interrupted: true),
+            stopped(0.0001, losses: [], interrupted: true),
+        ])
+        let chart = sweep.bestValidationChart()
+        let byName = Dictionary(uniqueKeysWithValues: chart.series.map { ($0.name, $0) })
+        #expect(chart.series.map(\.name) == ["trained", "diverged: best before diverging", "diverged: no accuracy (drawn at the bottom)",
+                                             "interrupted: best so far", "interrupted: no accuracy (drawn at the bottom)",
+                                             "best: lr = 0.1"])
+        let trained = try #require(byName["trained"])
+        #expect(trained.showsLine && trained.x == [0.01, 0.1])
+        let noAccuracy = try #require(byName["diverged: no accuracy (drawn at the bottom)"])
+        #expect(!noAccuracy.showsLine && noAccuracy.marker == .cross && noAccuracy.x == [10, 100] && noAccuracy.y == [0, 0])
+        let before = try #require(byName["diverged: best before diverging"])
+        #expect(!before.showsLine && before.marker == .dot && before.x == [1] && before.y == [0.3])
+        let unfinished = try #require(byName["interrupted: no accuracy (drawn at the bottom)"])
+        #expect(!unfinished.showsLine && unfinished.marker == .cross && unfinished.x == [0.0001] && unfinished.y == [0])
+        #expect(byName["interrupted: best so far"]?.x == [0.001])
+
+        let svg = chart.svg()
+        _ = try parseWithPython(svg, name: "best_val_stopped_runs.svg")
+        #expect(svg.components(separatedBy: "<polyline").count - 1 == 1, "only the trained runs are joined")
+        // Crosses: two diverged and one interrupted rate, and one of each in the legend.
+        #expect(svg.components(separatedBy: "<path").count - 1 == 3 + 2)
+        #expect(textContents(in: svg).contains("diverged: no accuracy (drawn at the bottom)"))
+    }
+
+    @Test func theRangeTestFigureNamesTheMinimumAndTheRuleItsMarksStandFor() throws {
+        let rates = [0.001, 0.003, 0.01, 0.02, 0.05, 0.1, 0.3, 1, 3]
+        let smoothed = [2.3, 2.2, 2.0, 1.5, 1.0, 0.8, 0.6, 0.9, 3.0]
+        let test = RangeTest(learningRates: rates, losses: smoothed, smoothedLosses: smoothed, stopReason: nil)
+        #expect(test.minimumLossLearningRate == 0.3 && test.suggestedLearningRate == 0.03)
+        let chart = test.chart(title: "range test")
+        #expect(chart.series.map(\.name) == ["batch loss", "smoothed (EMA 0.98)", "smoothed minimum: lr ≈ 0.3",
+                                             "a tenth of the smoothed minimum: lr ≈ 0.03"])
+        let minimum = chart.series[2], rule = chart.series[3]
+        #expect(minimum.x == [0.3] && minimum.y == [0.6] && !minimum.showsLine)
+        // 0.03 lies between two batches' rates; the mark sits on the last rate below it.
+        #expect(rule.x == [0.02] && rule.y == [1.5] && !rule.showsLine)
+        let texts = textContents(in: chart.svg())
+        #expect(texts.contains("smoothed minimum: lr ≈ 0.3") && texts.contains("a tenth of the smoothed minimum: lr ≈ 0.03"))
     }
 
     @Test func jsonSummaryIsTheLastLineAndNamesTheBestRate() async throws {
@@ -127,14 +186,20 @@ private func history(losses: [Double], accuracy: Double = 0.5, diverged: String?
         #expect(object["stop_reason"] is String, "1000 is far past any usable rate: \(object)")
         let suggested = try #require(object["suggested_learning_rate"] as? Double)
         #expect(suggested >= 1e-5 && suggested < 100)
+        let minimum = try #require(object["minimum_loss_learning_rate"] as? Double)
         let svg = try String(contentsOf: output.appendingPathComponent("range_test.svg"), encoding: .utf8)
-        #expect(svg.contains("smoothed") && svg.contains("suggested lr"))
+        let texts = textContents(in: svg)
+        #expect(texts.contains("smoothed minimum: lr ≈ \(compactNumber(minimum, significantDigits: 2))"), "\(texts)")
+        #expect(texts.contains("a tenth of the smoothed minimum: lr ≈ \(compactNumber(suggested, significantDigits: 2))"), "\(texts)")
     }
 
     @Test func theScheduleFigureFollowsEachSchedule() throws {
         let chart = LRSweep.scheduleChart(learningRate: 0.1, epochs: 10, stepsPerEpoch: 100)
         let byName = Dictionary(uniqueKeysWithValues: chart.series.map { ($0.name, $0) })
-        #expect(Set(byName.keys) == Set(ScheduleChoice.allCases.map(\.rawValue)))
+        // Plateau follows the validation loss, so it has no curve before training.
+        #expect(Set(byName.keys) == Set(ScheduleChoice.allCases.filter { $0 != .plateau }.map(\.rawValue)))
+        #expect(abs(byName["exponential"]!.y.last! - 0.1 * pow(0.9, 9)) < 1e-12)
+        #expect(abs(byName["linear"]!.y.first! - 0.1 / 3) < 1e-12 && byName["linear"]!.y.last! == 0.1)
         #expect(byName["constant"]!.y.allSatisfy { $0 == 0.1 })
         // step halves every 2 epochs: epoch 10 (x from 9 to 10) runs at 0.1 / 2⁴.
         #expect(abs(byName["step"]!.y.last! - 0.1 / 16) < 1e-12)
@@ -147,6 +212,19 @@ private func history(losses: [Double], accuracy: Double = 0.5, diverged: String?
         #expect(sweep(["--plot-schedules", output.path, "--data-dir", scratch.url.appendingPathComponent("none").path]).status == 0)
         let svg = try String(contentsOf: output.appendingPathComponent("lr_schedules.svg"), encoding: .utf8)
         #expect(svg.contains(">onecycle<") && svg.contains(">cosine<"))
+        // --lr, which help does not list for the sweep, still sets the figure's peak.
+        let peaked = scratch.url.appendingPathComponent("peaked")
+        #expect(sweep(["--plot-schedules", peaked.path, "--lr", "0.5"]).status == 0)
+        let title = try String(contentsOf: peaked.appendingPathComponent("lr_schedules.svg"), encoding: .utf8)
+        #expect(title.contains("peak lr 0.5"))
+    }
+
+    /// The sweep's rates are --lrs; --lr is listed only by the commands that train one rate.
+    @Test func onlyTheCommandsThatTrainOneRateListLr() {
+        #expect(!LRSweep.helpMessage().contains("--lr <") && LRSweep.helpMessage().contains("--lrs"))
+        for help in [TrainManual.helpMessage(), TrainAutoGrad.helpMessage(), CompareBackends.helpMessage()] {
+            #expect(help.contains("--lr <"), "\(help)")
+        }
     }
 
     @Test(arguments: [(["--lrs", "0"], "--lrs: 0"), (["--lrs", "0.1", "nan"], "--lrs: nan"), (["--lrs", "0.01", "-1"], "--lrs: -1"),

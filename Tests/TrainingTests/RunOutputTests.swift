@@ -133,7 +133,7 @@ func sampleHistory(diverged: Bool = false) -> RunHistory {
 }
 
 @Suite struct RunSummaryTests {
-    @Test func summaryIsOneJSONLineWithTheIssuesKeys() throws {
+    @Test func summaryIsOneJSONLineWithTheDocumentedKeys() throws {
         let line = try RunSummary(sampleHistory(), outputDirectory: URL(fileURLWithPath: "/tmp/runs/x")).jsonLine()
         #expect(!line.contains("\n"))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 @testable import Training
 @testable import TrainingCLI
@@ -125,39 +124,5 @@ private func names(_ directory: URL) throws -> Set<String> {
         #expect(epochs >= 2 && epochs < 30)
         #expect(sweep["best_learning_rate"] is NSNull)
         #expect(isCompleteSVG(root.appendingPathComponent("loss_curves.svg")))
-    }
-}
-
-/// ``Lockstep`` alone: both sides stop at the same call, whichever asks, and a side that
-/// ends early does not hold the other up.
-@Suite struct LockstepTests {
-    /// Two loops of `length` calls to `boundary`; returns where each stopped.
-    static func race(length: Int, firstEndsAfter: Int = .max, stopWhen: @escaping @Sendable (Int) -> Bool)
-        -> (Int, Int)
-    {
-        let polls = Atomic<Int>(0)
-        func loop(_ boundary: () -> Bool, endsAfter: Int) -> Int {
-            for call in 1...length {
-                if call > endsAfter || boundary() { return call }
-            }
-            return length
-        }
-        let (a, b) = Lockstep.run(shouldStop: { stopWhen(polls.add(1, ordering: .relaxed).newValue) },
-                                  { loop($0, endsAfter: firstEndsAfter) }, { loop($0, endsAfter: .max) })
-        return (try! a.get(), try! b.get())
-    }
-
-    @Test(arguments: [1, 2, 7, 8])
-    func bothSidesStopAtTheSameCallWhicheverSeesTheRequest(poll: Int) {
-        // Polls alternate between the sides (first, second, first, …) until one says stop.
-        let (a, b) = Self.race(length: 100) { $0 >= poll }
-        #expect(a == b && a == (poll + 1) / 2, "stopped at \(a) and \(b)")
-    }
-
-    @Test func aSideThatEndsEarlyDoesNotHoldTheOtherUp() {
-        let (a, b) = Self.race(length: 50, firstEndsAfter: 5) { _ in false }
-        #expect(a == 6 && b == 50)
-        let (c, d) = Self.race(length: 50, firstEndsAfter: 5) { $0 >= 30 }
-        #expect(c == 6 && d < 50 && d > 5, "\(d)")
     }
 }

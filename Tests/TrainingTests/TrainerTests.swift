@@ -170,12 +170,11 @@ final class ScriptedClassifier: Classifier {
     }
 
     var backend: String { "scripted" }
-    var learningRate: Double { 0.5 }
+    var learningRate = 0.5
     func beginEpoch(_ epoch: Int) {
         weight = Float(epoch)
         batch = 0
     }
-    func endEpoch(_ epoch: Int, validationLoss: Double) {}
 
     func trainStep(_ inputs: NDArray<Float>, labels: [Int]) -> (loss: Double, correct: Int) {
         let loss = losses[Int(weight) - 1][batch]
@@ -191,6 +190,6 @@ final class ScriptedClassifier: Classifier {
         return (Double(labels.count - right), predictions)
     }
 
-    func stateDict() -> [(String, NDArray<Float>)] { [("weight", NDArray([weight]))] }
-    func load(stateDict: [(String, NDArray<Float>)]) throws { weight = stateDict[0].1.scalars[0] }
+    func state() -> ClassifierState { ClassifierState(parameters: [("weight", NDArray([weight]))], integers: []) }
+    func load(state: ClassifierState) throws { weight = state.parameters[0].1.scalars[0] }
 }

@@ -93,7 +93,6 @@ for epoch in 1...options.epochs {
         let result = model.evaluate(batch.features, labels: batch.labels)
         correct += zip(result.predictions, batch.labels).filter { $0 == $1 }.count
     }
-    model.endEpoch(epoch, validationLoss: 0)
     epochs.append(["epoch": epoch, "seconds": epochSeconds, "cpu_seconds": cpuSeconds, "train_loss": lossSum / Double(samples),
                    "val_accuracy": Double(correct) / Double(validation.images.count)])
 }

@@ -1,16 +1,3 @@
-/// The activation between the linear layers of an ``MLP``.
-public enum Activation: Sendable, Equatable, CustomStringConvertible {
-    case relu
-    case elu(alpha: Double)
-
-    public var description: String {
-        switch self {
-        case .relu: "relu"
-        case .elu(let alpha): "elu(alpha: \(alpha))"
-        }
-    }
-}
-
 /// A multi-layer perceptron trained by hand-written backpropagation (assignment §3):
 /// Linear → activation → … → Linear. `hidden` may be empty, which leaves one Linear:
 /// multinomial logistic regression.
@@ -191,32 +178,5 @@ public final class MLP<Scalar: NDScalar>: Layer {
             if let value = given[name] { setParameter(named: name, to: value) }
         }
         return report
-    }
-}
-
-/// A hidden activation by its concrete type, so the MLP calls it directly.
-enum HiddenActivation<Scalar: NDScalar> {
-    case relu(ReLU<Scalar>)
-    case elu(ELU<Scalar>)
-
-    var layer: any Layer<Scalar> {
-        switch self {
-        case .relu(let module): module
-        case .elu(let module): module
-        }
-    }
-
-    func forward(_ x: NDArray<Scalar>) -> NDArray<Scalar> {
-        switch self {
-        case .relu(let module): module.forward(x)
-        case .elu(let module): module.forward(x)
-        }
-    }
-
-    func backward(_ gradient: NDArray<Scalar>) -> NDArray<Scalar> {
-        switch self {
-        case .relu(let module): module.backward(gradient)
-        case .elu(let module): module.backward(gradient)
-        }
     }
 }

@@ -20,9 +20,14 @@ extension Module {
         try load(stateDict: entries, counters: [:], strict: strict)
     }
 
-    /// The load behind ``load(stateDict:strict:)`` with batch counters given exactly
-    /// (`counters`: name → int64 values and shape, as read from an I64 tensor).
-    func load(stateDict entries: [(String, NDArray<Scalar>)],
+    /// ``load(stateDict:strict:)`` with batch counters given exactly (`counters`: name →
+    /// int64 values and shape, as read from an I64 tensor, such as ``namedIntegerBuffers()`` gives).
+    ///
+    /// ```swift
+    /// try model.load(stateDict: floats, counters: ["1.num_batches_tracked": ([40], [])], strict: true)
+    /// ```
+    @discardableResult
+    public func load(stateDict entries: [(String, NDArray<Scalar>)],
               counters: [String: (values: [Int64], shape: [Int])], strict: Bool)
         throws(StateDictError) -> StateDictReport
     {

@@ -88,6 +88,19 @@ public struct ReduceLROnPlateau: Sendable, Codable, Equatable, CustomStringConve
         return learningRate
     }
 
+    /// Puts back the state of a run being continued, as its properties held it.
+    ///
+    /// ```swift
+    /// plateau.restore(learningRate: 0.01, bestMetric: 0.42, badEpochs: 1, cooldownRemaining: 0, epochs: 6)
+    /// ```
+    public mutating func restore(learningRate: Double, bestMetric: Double?, badEpochs: Int, cooldownRemaining: Int,
+                                 epochs: Int) {
+        precondition(badEpochs >= 0 && cooldownRemaining >= 0 && epochs >= 0,
+                     "ReduceLROnPlateau.restore: counts must be ≥ 0, got \(badEpochs), \(cooldownRemaining), \(epochs)")
+        (self.learningRate, self.bestMetric, self.badEpochs) = (learningRate, bestMetric, badEpochs)
+        (self.cooldownRemaining, self.epochs) = (cooldownRemaining, epochs)
+    }
+
     public var description: String {
         "ReduceLROnPlateau(rate \(learningRate), ×\(factor) after \(patience) epochs without \(mode == .min ? "a decrease" : "an increase"), cooldown \(cooldown), floor \(minimumLearningRate))"
     }

@@ -4,6 +4,17 @@ import AutoGrad
 /// The optimizers `train-autograd` offers.
 public enum OptimizerChoice: String, CaseIterable, Sendable {
     case sgd, adam
+    /// Adam with decoupled weight decay, as `torch.optim.AdamW`.
+    case adamw
+
+    /// `"SGD"`, `"Adam"` or `"AdamW"`, for headers.
+    public var displayName: String {
+        switch self {
+        case .sgd: "SGD"
+        case .adam: "Adam"
+        case .adamw: "AdamW"
+        }
+    }
 }
 
 /// The learning-rate schedules `train-autograd` offers, with PyTorch's semantics.
@@ -16,11 +27,20 @@ public enum ScheduleChoice: String, CaseIterable, Sendable {
     case cosine
     /// OneCycleLR stepped per batch with PyTorch's defaults, peaking at the rate.
     case onecycle
+    /// ExponentialLR stepped per epoch: the rate times `gamma` every epoch.
+    case exponential
+    /// LinearLR stepped per epoch with PyTorch's defaults: a warm-up from a third of the
+    /// rate to the full rate over the first 5 epochs.
+    case linear
+    /// ReduceLROnPlateau on the validation loss: the rate times 0.1 after more than
+    /// `patience` epochs without a better one.
+    case plateau
 
     /// The schedule for `epochs` epochs of `stepsPerEpoch` batches, and whether it moves
-    /// per batch (true) or per epoch (false).
-    public func make(learningRate: Double, epochs: Int, stepsPerEpoch: Int)
-        -> (schedule: any LearningRateSchedule, perBatch: Bool)
+    /// per batch (true) or per epoch (false); `nil` for ``plateau``, which follows results
+    /// rather than a formula.
+    public func make(learningRate: Double, epochs: Int, stepsPerEpoch: Int, gamma: Double = 0.9)
+        -> (schedule: any LearningRateSchedule, perBatch: Bool)?
     {
         switch self {
         case .constant:
@@ -31,61 +51,103 @@ public enum ScheduleChoice: String, CaseIterable, Sendable {
             return (CosineAnnealingLR(baseLearningRate: learningRate, maxSteps: Swift.max(1, epochs)), false)
         case .onecycle:
             return (OneCycleLR(maxLearningRate: learningRate, epochs: epochs, stepsPerEpoch: stepsPerEpoch), true)
+        case .exponential:
+            return (ExponentialLR(baseLearningRate: learningRate, gamma: gamma), false)
+        case .linear:
+            return (LinearLR(baseLearningRate: learningRate), false)
+        case .plateau:
+            return nil
         }
     }
 }
 
-/// The autograd backend: AutoGrad's ``AutoGrad/MLP`` trained with `crossEntropy`,
-/// `backward()` and an optimizer, exactly as the assignment's PyTorch MLP.
+/// The autograd backend: any AutoGrad `Module` that maps a batch of flattened
+/// images to logits, trained with a loss, `backward()` and an optimizer as in PyTorch. The
+/// built-in MLP is the assignment's PyTorch model; a model of your own trains, checkpoints
+/// and reports the same way.
 ///
 /// ```swift
-/// let model = AutoGradClassifier(inputs: 784, hidden: [128], classes: 10, learningRate: 0.1,
-///                                epochs: 10, stepsPerEpoch: 429, seed: 42)
+/// let mlp = AutoGradClassifier(inputs: 784, hidden: [128], classes: 10, learningRate: 0.1,
+///                              epochs: 10, stepsPerEpoch: 429, seed: 42)
+/// let custom = AutoGradClassifier(MyModel(), loss: crossEntropy, optimizer: .adam, learningRate: 0.001,
+///                                 epochs: 10, stepsPerEpoch: 429)
 /// ```
 public final class AutoGradClassifier: Classifier {
-    public let model: AutoGrad.MLP<Float>
+    public let module: Module<Float>
+    /// The batch's mean loss, from the logits and the labels.
+    let loss: (_ logits: Tensor<Float>, _ labels: [Int]) -> Tensor<Float>
     let optimizer: any Optimizer<Float>
     let schedule: any LearningRateSchedule
     let schedulePerBatch: Bool
+    /// The results-driven schedule, which moves the rate after each epoch instead of `schedule`.
+    var plateau: ReduceLROnPlateau?
     var batchesSeen = 0
 
     public var backend: String { "autograd" }
-    /// The optimizer's rate; settable so a range test can raise it batch by batch (with the
-    /// constant schedule, which sets it only in `beginEpoch`).
+    /// The optimizer's rate; a range test sets it batch by batch (with the constant
+    /// schedule, which sets it only in `beginEpoch`).
     public var learningRate: Double {
         get { optimizer.learningRate }
         set { optimizer.learningRate = newValue }
     }
 
-    public init(inputs: Int, hidden: [Int], classes: Int, activation: Activation = .relu,
-                batchNorm: Bool = false, optimizer choice: OptimizerChoice = .sgd,
-                learningRate: Double, momentum: Double = 0, weightDecay: Double = 0,
-                schedule: ScheduleChoice = .constant, epochs: Int, stepsPerEpoch: Int, seed: UInt64) {
-        var generator = SplitMix64(seed: seed)
-        model = AutoGrad.MLP<Float>(inputs: inputs, hidden: hidden, classes: classes, batchNorm: batchNorm,
-                                    activation: activation, using: &generator)
+    /// Trains `module`'s parameters against `loss` (a batch's mean loss from the logits and
+    /// the labels) with the chosen optimizer and schedule (`gamma` for ``ScheduleChoice/exponential``,
+    /// `patience` for ``ScheduleChoice/plateau``).
+    public init(_ module: Module<Float>,
+                loss: @escaping (_ logits: Tensor<Float>, _ labels: [Int]) -> Tensor<Float> = { crossEntropy(logits: $0, labels: $1) },
+                optimizer choice: OptimizerChoice = .sgd, learningRate: Double, momentum: Double = 0,
+                weightDecay: Double = 0, schedule: ScheduleChoice = .constant, gamma: Double = 0.9, patience: Int = 2,
+                epochs: Int, stepsPerEpoch: Int) {
+        self.module = module
+        self.loss = loss
         switch choice {
         case .sgd:
-            optimizer = SGD(model.parameters(), learningRate: learningRate, momentum: momentum,
+            optimizer = SGD(module.parameters(), learningRate: learningRate, momentum: momentum,
                             weightDecay: weightDecay)
         case .adam:
-            optimizer = Adam(model.parameters(), learningRate: learningRate, weightDecay: weightDecay)
+            optimizer = Adam(module.parameters(), learningRate: learningRate, weightDecay: weightDecay)
+        case .adamw:
+            optimizer = AdamW(module.parameters(), learningRate: learningRate, weightDecay: weightDecay)
         }
         (self.schedule, schedulePerBatch) = schedule.make(learningRate: learningRate, epochs: epochs,
-                                                         stepsPerEpoch: stepsPerEpoch)
+                                                         stepsPerEpoch: stepsPerEpoch, gamma: gamma)
+            ?? (ScheduleChoice.constant.make(learningRate: learningRate, epochs: epochs, stepsPerEpoch: stepsPerEpoch)!)
+        if schedule == .plateau { plateau = ReduceLROnPlateau(learningRate: learningRate, patience: patience) }
+    }
+
+    /// AutoGrad's MLP with Kaiming-normal weights drawn from `seed` (and `dropout` after each
+    /// hidden activation), trained with cross-entropy.
+    public convenience init(inputs: Int, hidden: [Int], classes: Int, activation: Activation = .relu,
+                            batchNorm: Bool = false, dropout: Double = 0, optimizer: OptimizerChoice = .sgd,
+                            learningRate: Double, momentum: Double = 0, weightDecay: Double = 0,
+                            schedule: ScheduleChoice = .constant, gamma: Double = 0.9, patience: Int = 2,
+                            epochs: Int, stepsPerEpoch: Int, seed: UInt64) {
+        var generator = SplitMix64(seed: seed)
+        let mlp = AutoGrad.MLP<Float>(inputs: inputs, hidden: hidden, classes: classes, batchNorm: batchNorm,
+                                      activation: activation, dropout: dropout, using: &generator)
+        self.init(mlp, optimizer: optimizer, learningRate: learningRate, momentum: momentum, weightDecay: weightDecay,
+                  schedule: schedule, gamma: gamma, patience: patience, epochs: epochs, stepsPerEpoch: stepsPerEpoch)
     }
 
     public func beginEpoch(_ epoch: Int) {
-        model.train()
-        if !schedulePerBatch { optimizer.learningRate = schedule.learningRate(at: epoch - 1) }
+        module.train()
+        if let plateau {
+            optimizer.learningRate = plateau.learningRate
+        } else if !schedulePerBatch {
+            optimizer.learningRate = schedule.learningRate(at: epoch - 1)
+        }
     }
 
-    public func endEpoch(_ epoch: Int, validationLoss: Double) {}
+    /// Steps ``ScheduleChoice/plateau`` with the epoch's validation loss.
+    public func finishEpoch(_ record: EpochRecord) {
+        plateau?.step(metric: record.valLoss)
+    }
 
     public func trainStep(_ inputs: NDArray<Float>, labels: [Int]) -> (loss: Double, correct: Int) {
         if schedulePerBatch { optimizer.learningRate = schedule.learningRate(at: batchesSeen) }
-        let logits = model(Tensor(inputs))
-        let loss = crossEntropy(logits: logits, labels: labels)
+        let logits = module(Tensor(inputs))
+        let loss = loss(logits, labels)
         let value = Double(loss.data.scalar)
         let correct = correctCount(logits: logits.data, labels: labels)
         guard value.isFinite else { return (value, correct) }
@@ -97,54 +159,101 @@ public final class AutoGradClassifier: Classifier {
     }
 
     public func evaluate(_ inputs: NDArray<Float>, labels: [Int]) -> (lossSum: Double, predictions: [Int]) {
-        model.eval()
-        defer { model.train() }
+        module.eval()
+        defer { module.train() }
         return withNoGrad {
-            let logits = model(Tensor(inputs))
-            let loss = crossEntropy(logits: logits, labels: labels)
+            let logits = module(Tensor(inputs))
+            let loss = loss(logits, labels)
             return (Double(loss.data.scalar) * Double(labels.count), logits.data.argmax(axis: 1))
         }
     }
 
-    public func stateDict() -> [(String, NDArray<Float>)] {
-        model.stateDict().map { ($0.name, $0.tensor.data) }
+    /// The module's state dict, with every BatchNorm's `N.num_batches_tracked` as PyTorch
+    /// saves it (int64, shape `()`).
+    public func state() -> ClassifierState {
+        ClassifierState(parameters: module.stateDict().map { ($0.name, $0.tensor.data) },
+                        integers: module.namedIntegerBuffers().map { ($0.name, [$0.value], []) })
     }
 
-    public func load(stateDict: [(String, NDArray<Float>)]) throws {
-        try model.load(stateDict: stateDict, strict: true)
+    public func load(state: ClassifierState) throws {
+        try module.load(stateDict: state.parameters,
+                        counters: Dictionary(state.integers.map { ($0.name, ($0.values, $0.shape)) }, uniquingKeysWith: { _, last in last }),
+                        strict: true)
     }
 
-    /// `N.num_batches_tracked` of every batch norm `N`, as PyTorch saves it (int64, shape `()`).
-    public func integerState() -> [(name: String, values: [Int64], shape: [Int])] {
-        model.layers.enumerated().compactMap { index, layer in
-            (layer as? BatchNorm1d<Float>).map { ("\(index).num_batches_tracked", [Int64($0.numBatchesTracked)], []) }
-        }
-    }
-
-    /// The optimizer's buffers (`state.<i>.momentum_buffer`, `state.<i>.exp_avg`, …) and the
-    /// batches seen (the position of a per-batch schedule). The learning rate is left out:
-    /// the schedule sets it before every epoch or step, in `Double`, while the optimizer's
-    /// state dict would round it to `Float`.
+    /// The optimizer's buffers (`state.<i>.momentum_buffer`, `state.<i>.exp_avg`, …), the
+    /// batches seen (the position of a per-batch schedule), every dropout's mask generator
+    /// and a plateau schedule's state. The learning rate is left out: the schedule sets it
+    /// before every epoch or step, in `Double`, while the optimizer's state dict would round
+    /// it to `Float`.
     public func trainingState() -> TrainingState {
         let tensors = optimizer.stateDict().filter { $0.key != "param_groups.0.lr" }.sorted { $0.key < $1.key }
-        return TrainingState(tensors: tensors.map { (name: $0.key, array: $0.value) }, counters: ["batches_seen": batchesSeen])
+        var counters = ["batches_seen": batchesSeen]
+        for (name, dropout) in dropouts { counters[name] = Int(bitPattern: UInt(dropout.generator.state)) }
+        if let plateau { counters.merge(plateau.counters) { _, new in new } }
+        return TrainingState(tensors: tensors.map { (name: $0.key, array: $0.value) }, counters: counters)
     }
 
     public func load(trainingState: TrainingState) throws {
-        guard let seen = trainingState.counters["batches_seen"], seen >= 0, trainingState.counters.count == 1 else {
+        var counters = trainingState.counters
+        guard let seen = counters.removeValue(forKey: "batches_seen"), seen >= 0 else {
             throw CheckpointError(description: "the checkpoint's training state has counters \(trainingState.counters.keys.sorted()), "
-                + "expected only batches_seen — it was not written by train-autograd")
+                + "expected batches_seen — it was not written by train-autograd")
+        }
+        let generators = dropouts.map { counters.removeValue(forKey: $0.name) }
+        guard !generators.contains(nil) else {
+            throw CheckpointError(description: "the checkpoint has no mask generator for this model's dropout "
+                + "(\(dropouts.map(\.name).joined(separator: ", "))) — resume with the run's own options (--resume alone)")
+        }
+        var restored = plateau
+        if plateau != nil || !counters.isEmpty {
+            guard let plateau, let state = ReduceLROnPlateau(plateau, counters: counters) else {
+                throw CheckpointError(description: "the checkpoint's state \(counters.keys.sorted()) does not fit "
+                    + "this run's --schedule and --dropout — resume with the run's own options (--resume alone)")
+            }
+            restored = state
         }
         try optimizer.load(stateDict: Dictionary(trainingState.tensors.map { ($0.name, $0.array) }, uniquingKeysWith: { _, last in last }))
         batchesSeen = seen
+        plateau = restored
+        for ((_, dropout), state) in zip(dropouts, generators) {
+            dropout.generator = SplitMix64(seed: UInt64(UInt(bitPattern: state!)))
+        }
     }
 
-    public func load(integerState: [(name: String, values: [Int64], shape: [Int])]) {
-        let values = Dictionary(integerState.map { ($0.name, $0.values) }, uniquingKeysWith: { _, last in last })
-        for (index, layer) in model.layers.enumerated() {
-            if let norm = layer as? BatchNorm1d<Float>, let count = values["\(index).num_batches_tracked"]?.first {
-                norm.numBatchesTracked = Int(count)
-            }
+    /// Every ``Dropout`` in the module tree, with the counter name of its mask generator
+    /// (`dropout.2.generator`).
+    var dropouts: [(name: String, dropout: Dropout<Float>)] {
+        func collect(_ module: Module<Float>, _ path: String) -> [(name: String, dropout: Dropout<Float>)] {
+            var found = (module as? Dropout<Float>).map { [("dropout.\(path)generator", $0)] } ?? []
+            for (name, child) in module.namedChildren() { found += collect(child, path + name + ".") }
+            return found
         }
+        return collect(module, "")
+    }
+}
+
+extension ReduceLROnPlateau {
+    /// The state that moves, as checkpoint counters; the `Double`s as their bit patterns, so
+    /// they come back exactly.
+    var counters: [String: Int] {
+        var counters = ["plateau.learning_rate_bits": Int(bitPattern: UInt(learningRate.bitPattern)),
+                        "plateau.bad_epochs": badEpochs, "plateau.cooldown_remaining": cooldownRemaining,
+                        "plateau.epochs": epochs]
+        if let bestMetric { counters["plateau.best_metric_bits"] = Int(bitPattern: UInt(bestMetric.bitPattern)) }
+        return counters
+    }
+
+    /// `settings` with the state in `counters`; `nil` if they are not a plateau's.
+    init?(_ settings: ReduceLROnPlateau, counters: [String: Int]) {
+        let counts = ["plateau.bad_epochs", "plateau.cooldown_remaining", "plateau.epochs"]
+        guard let rateBits = counters["plateau.learning_rate_bits"], counts.allSatisfy({ (counters[$0] ?? -1) >= 0 }),
+              Set(counters.keys).isSubset(of: counts + ["plateau.learning_rate_bits", "plateau.best_metric_bits"]) else { return nil }
+        var state = settings
+        state.restore(learningRate: Double(bitPattern: UInt64(UInt(bitPattern: rateBits))),
+                      bestMetric: counters["plateau.best_metric_bits"].map { Double(bitPattern: UInt64(UInt(bitPattern: $0))) },
+                      badEpochs: counters["plateau.bad_epochs"]!, cooldownRemaining: counters["plateau.cooldown_remaining"]!,
+                      epochs: counters["plateau.epochs"]!)
+        self = state
     }
 }

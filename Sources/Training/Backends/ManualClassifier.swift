@@ -1,6 +1,6 @@
 import ArrayKit
 
-/// The hand-written backend (ArrayKit's ``ArrayKit/MLP`` with ``SoftmaxCrossEntropy``)
+/// The hand-written backend (ArrayKit's `MLP` with `SoftmaxCrossEntropy`)
 /// trained by plain mini-batch SGD at a constant learning rate, as the assignment's
 /// NumPy MLP.
 ///
@@ -23,7 +23,6 @@ public final class ManualClassifier: Classifier {
     }
 
     public func beginEpoch(_ epoch: Int) {}
-    public func endEpoch(_ epoch: Int, validationLoss: Double) {}
 
     public func trainStep(_ inputs: NDArray<Float>, labels: [Int]) -> (loss: Double, correct: Int) {
         let logits = model.forward(inputs)
@@ -50,9 +49,12 @@ public final class ManualClassifier: Classifier {
         return (Double(value) * Double(labels.count), logits.argmax(axis: 1))
     }
 
-    public func stateDict() -> [(String, NDArray<Float>)] { model.namedParameters() }
+    public func state() -> ClassifierState { ClassifierState(parameters: model.namedParameters(), integers: []) }
 
-    public func load(stateDict: [(String, NDArray<Float>)]) throws {
-        try model.load(namedParameters: stateDict)
+    public func load(state: ClassifierState) throws {
+        // The hand-written MLP has no integer buffers: any given is unexpected.
+        try StateDict.check(loaded: Dictionary(state.integers.map { ($0.name, $0.shape) }, uniquingKeysWith: { _, last in last }),
+                            expected: [], strict: true)
+        try model.load(namedParameters: state.parameters)
     }
 }

@@ -88,29 +88,33 @@ public struct LearningRateSweep: Sendable {
     public var divergedRates: [Double] { runs.filter(\.isDiverged).map(\.learningRate) }
     public var interruptedRates: [Double] { runs.filter(\.isInterrupted).map(\.learningRate) }
 
-    /// Best validation accuracy against the rate on a log axis. Diverged rates are a
-    /// separate series of crosses-free dots at their best accuracy before diverging (0 when
-    /// no epoch finished), so they show without joining the curve; interrupted rates likewise,
-    /// in grey, at their best accuracy so far.
+    /// Best validation accuracy against the rate on a log axis. Only the runs that finished
+    /// are joined by the curve. Diverged (red) and interrupted (grey) runs are markers alone:
+    /// a dot at the best accuracy they reached before stopping, or, when they finished no
+    /// epoch and so have no accuracy, a cross at the bottom of the axis that the legend
+    /// names as such.
     public func bestValidationChart() -> LineChart {
         let kept = runs.filter { !$0.isDiverged && !$0.isInterrupted }
         var chart = LineChart(title: "Best validation accuracy (\(backend), \(dataset))",
                               xLabel: "learning rate", yLabel: "best validation accuracy", xScale: .log10,
-                              yRange: 0...1)
+                              yRange: 0...1, width: 800)   // room for the legend's long entries
         chart.add(LineSeries("trained", x: kept.map(\.learningRate), y: kept.map { $0.bestValidationAccuracy ?? .nan },
                              markers: true, color: SVG.palette[0]))
-        let diverged = runs.filter(\.isDiverged)
-        if !diverged.isEmpty {
-            chart.add(LineSeries("diverged (0 = no epoch finished)", x: diverged.map(\.learningRate),
-                                 y: diverged.map { $0.bestValidationAccuracy ?? 0 }, markers: true, dashed: true,
-                                 color: "#d62728"))
+        func addStopped(_ stopped: [SweepRun], _ outcome: String, measured: String, color: String) {
+            let reached = stopped.filter { $0.bestValidationAccuracy != nil }
+            if !reached.isEmpty {
+                chart.add(LineSeries("\(outcome): \(measured)", x: reached.map(\.learningRate),
+                                     y: reached.map { $0.bestValidationAccuracy! }, line: false, color: color))
+            }
+            let none = stopped.filter { $0.bestValidationAccuracy == nil }
+            if !none.isEmpty {
+                chart.add(LineSeries("\(outcome): no accuracy (drawn at the bottom)", x: none.map(\.learningRate),
+                                     y: none.map { _ in 0 }, marker: .cross, line: false, color: color))
+            }
         }
-        let interrupted = runs.filter { $0.isInterrupted && !$0.isDiverged }
-        if !interrupted.isEmpty {
-            chart.add(LineSeries("interrupted, so far (0 = no epoch finished)", x: interrupted.map(\.learningRate),
-                                 y: interrupted.map { $0.bestValidationAccuracy ?? 0 }, markers: true, dashed: true,
-                                 color: "#7f7f7f"))
-        }
+        addStopped(runs.filter(\.isDiverged), "diverged", measured: "best before diverging", color: "#d62728")
+        addStopped(runs.filter { $0.isInterrupted && !$0.isDiverged }, "interrupted", measured: "best so far",
+                   color: "#7f7f7f")
         if let best {
             chart.add(LineSeries("best: \(best.label)", x: [best.learningRate], y: [best.bestValidationAccuracy!],
                                  markers: true, color: "#2ca02c"))

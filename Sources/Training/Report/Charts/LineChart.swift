@@ -1,5 +1,14 @@
 import Foundation
 
+/// The shape a `LineSeries` draws at its points.
+public enum MarkerShape: Sendable, Equatable {
+    /// A filled circle: a measured value.
+    case dot
+    /// An ×: a point that stands for an outcome rather than a value, such as a run that
+    /// has no accuracy drawn at the bottom of the axis.
+    case cross
+}
+
 /// One named curve of a `LineChart`.
 ///
 /// Points whose x or y is not finite (or not positive on a log axis) are cut: the line
@@ -7,13 +16,19 @@ import Foundation
 ///
 /// ```swift
 /// let loss = LineSeries("lr = 100", y: [2.3, 41.7, .nan], diverged: true)
+/// let failed = LineSeries("no accuracy", x: [10, 100], y: [0, 0], marker: .cross, line: false)
 /// ```
 public struct LineSeries: Sendable, Equatable {
     public var name: String
     public var x: [Double]
     public var y: [Double]
-    /// Draws a dot at every point.
+    /// Draws a marker at every point.
     public var showsMarkers: Bool
+    /// The marker's shape, here and in the legend.
+    public var marker: MarkerShape
+    /// Joins the points with a line. Without one the series is its markers alone (drawn
+    /// whatever `showsMarkers` says), for points that are separate outcomes, not a curve.
+    public var showsLine: Bool
     /// Draws the curve dashed, ends it with a cross and adds "(diverged)" to its legend entry.
     public var isDiverged: Bool
     /// Draws the curve dashed without calling it diverged (e.g. validation next to training).
@@ -21,28 +36,33 @@ public struct LineSeries: Sendable, Equatable {
     /// A CSS colour; `nil` takes the next colour of the palette.
     public var color: String?
 
-    public init(_ name: String, x: [Double], y: [Double], markers: Bool = false,
-                diverged: Bool = false, dashed: Bool = false, color: String? = nil) {
+    public init(_ name: String, x: [Double], y: [Double], markers: Bool = false, marker: MarkerShape = .dot,
+                line: Bool = true, diverged: Bool = false, dashed: Bool = false, color: String? = nil) {
         precondition(x.count == y.count,
                      "LineSeries \"\(name)\": \(x.count) x values but \(y.count) y values")
         self.name = name
         self.x = x
         self.y = y
         self.showsMarkers = markers
+        self.marker = marker
+        self.showsLine = line
         self.isDiverged = diverged
         self.isDashed = dashed
         self.color = color
     }
 
     /// A series over 1, 2, 3, …, as for per-epoch values.
-    public init(_ name: String, y: [Double], markers: Bool = false,
-                diverged: Bool = false, dashed: Bool = false, color: String? = nil) {
-        self.init(name, x: y.indices.map { Double($0 + 1) }, y: y, markers: markers,
-                  diverged: diverged, dashed: dashed, color: color)
+    public init(_ name: String, y: [Double], markers: Bool = false, marker: MarkerShape = .dot,
+                line: Bool = true, diverged: Bool = false, dashed: Bool = false, color: String? = nil) {
+        self.init(name, x: y.indices.map { Double($0 + 1) }, y: y, markers: markers, marker: marker,
+                  line: line, diverged: diverged, dashed: dashed, color: color)
     }
 
     /// The legend text.
     public var legendName: String { isDiverged ? "\(name) (diverged)" : name }
+
+    /// Whether every point gets a marker.
+    var drawsMarkers: Bool { showsMarkers || !showsLine }
 }
 
 /// One axis of a chart: its label, scale, and optionally a fixed range.
@@ -126,8 +146,10 @@ public struct LineChart: SVGRenderable, Sendable {
 
         var out: [String] = []
         if !title.isEmpty {
-            out.append(SVG.text(title, x: (plot.left + plot.right) / 2, y: 26, size: 16,
-                                anchor: .middle, weight: "bold"))
+            // Centred over the plot, but never running off the left edge when a wide legend
+            // leaves the plot narrower than the title.
+            let centre = Swift.max((plot.left + plot.right) / 2, 8 + SVG.textWidth(title, fontSize: 16) / 2)
+            out.append(SVG.text(title, x: centre, y: 26, size: 16, anchor: .middle, weight: "bold"))
         }
         // Grid first so the curves draw over it.
         // Minor grid lines help read a log axis, but over many decades they turn into a wash.
@@ -166,20 +188,16 @@ public struct LineChart: SVGRenderable, Sendable {
             let color = s.color ?? SVG.palette[index % SVG.palette.count]
             let dash = s.isDiverged ? " stroke-dasharray=\"7 4\"" : s.isDashed ? " stroke-dasharray=\"3 3\"" : ""
             let segments = plottableSegments(s)
-            for segment in segments where segment.count > 1 {
+            for segment in segments where s.showsLine && segment.count > 1 {
                 let points = segment.map { "\(SVG.number(px($0.x))),\(SVG.number(py($0.y)))" }.joined(separator: " ")
                 out.append("<polyline points=\"\(points)\" stroke=\"\(color)\" stroke-width=\"2\"\(dash)/>")
             }
-            // A lone point has no line through it; a dot keeps it visible.
-            for segment in segments where s.showsMarkers || segment.count == 1 {
-                for point in segment {
-                    out.append("<circle cx=\"\(SVG.number(px(point.x)))\" cy=\"\(SVG.number(py(point.y)))\" r=\"3\" fill=\"\(color)\" stroke=\"none\"/>")
-                }
+            // A lone point has no line through it; a marker keeps it visible.
+            for segment in segments where s.drawsMarkers || segment.count == 1 {
+                for point in segment { out.append(markerElement(s.marker, x: px(point.x), y: py(point.y), color: color)) }
             }
             if s.isDiverged, let last = segments.last?.last {
-                let (cx, cy) = (px(last.x), py(last.y))
-                out.append(SVG.line(cx - 5, cy - 5, cx + 5, cy + 5, stroke: color, width: 2.5))
-                out.append(SVG.line(cx - 5, cy + 5, cx + 5, cy - 5, stroke: color, width: 2.5))
+                out.append(markerElement(.cross, x: px(last.x), y: py(last.y), color: color, radius: 5))
             }
         }
         out.append("</g>")
@@ -190,10 +208,8 @@ public struct LineChart: SVGRenderable, Sendable {
                 let color = s.color ?? SVG.palette[index % SVG.palette.count]
                 let y = plot.top + 10 + Double(index) * 20
                 let dash = s.isDiverged ? "7 4" : s.isDashed ? "3 3" : nil
-                out.append(SVG.line(left, y, left + 24, y, stroke: color, width: 2, dash: dash))
-                if s.showsMarkers {
-                    out.append("<circle cx=\"\(SVG.number(left + 12))\" cy=\"\(SVG.number(y))\" r=\"3\" fill=\"\(color)\"/>")
-                }
+                if s.showsLine { out.append(SVG.line(left, y, left + 24, y, stroke: color, width: 2, dash: dash)) }
+                if s.drawsMarkers { out.append(markerElement(s.marker, x: left + 12, y: y, color: color)) }
                 out.append(SVG.text(s.legendName, x: left + 30, y: y + 4, size: 12))
             }
         }
@@ -202,6 +218,17 @@ public struct LineChart: SVGRenderable, Sendable {
                                 y: (plot.top + plot.bottom) / 2, size: 13, anchor: .middle, fill: "#888888"))
         }
         return out
+    }
+
+    /// A marker centred on (x, y): a dot of radius 3, or a cross reaching `radius` from its centre.
+    private func markerElement(_ shape: MarkerShape, x: Double, y: Double, color: String, radius: Double = 4) -> String {
+        switch shape {
+        case .dot:
+            return "<circle cx=\"\(SVG.number(x))\" cy=\"\(SVG.number(y))\" r=\"3\" fill=\"\(color)\" stroke=\"none\"/>"
+        case .cross:
+            let (l, r, t, b) = (SVG.number(x - radius), SVG.number(x + radius), SVG.number(y - radius), SVG.number(y + radius))
+            return "<path d=\"M\(l) \(t)L\(r) \(b)M\(l) \(b)L\(r) \(t)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2.5\"/>"
+        }
     }
 
     /// The runs of consecutive points that can be drawn on these axes.

@@ -11,13 +11,15 @@ import ArrayKit
 public protocol Classifier: AnyObject {
     /// `"manual"` or `"autograd"`, for reports.
     var backend: String { get }
-    /// The learning rate the next training step uses.
-    var learningRate: Double { get }
+    /// The learning rate the next training step uses; a schedule may move it at the start
+    /// of an epoch or a step, and a range test sets it batch by batch.
+    var learningRate: Double { get set }
 
     /// Called before the first step of every epoch (1-based), where epoch-wise schedules move.
     func beginEpoch(_ epoch: Int)
-    /// Called after every epoch with its validation loss (for ReduceLROnPlateau).
-    func endEpoch(_ epoch: Int, validationLoss: Double)
+    /// Called after every epoch that did not diverge, with its record, where a schedule
+    /// that follows results (ReduceLROnPlateau) moves. Nothing by default.
+    func finishEpoch(_ record: EpochRecord)
 
     /// Forward, loss, backward and update on one batch; returns the batch's mean loss
     /// (computed before the update) and how many samples it classified correctly. When the
@@ -27,15 +29,12 @@ public protocol Classifier: AnyObject {
     /// The summed loss and the predicted class of every sample, without training.
     func evaluate(_ inputs: NDArray<Float>, labels: [Int]) -> (lossSum: Double, predictions: [Int])
 
-    /// Every parameter and buffer, named as in PyTorch (`0.weight`, `0.bias`, …).
-    func stateDict() -> [(String, NDArray<Float>)]
-    /// Replaces the state; throws, changing nothing, on missing, unexpected or wrong-shape keys.
-    func load(stateDict: [(String, NDArray<Float>)]) throws
-
-    /// Integer buffers (BatchNorm's `num_batches_tracked`), for a file PyTorch loads strictly.
-    func integerState() -> [(name: String, values: [Int64], shape: [Int])]
-    /// Restores integer buffers by name; unknown names are ignored.
-    func load(integerState: [(name: String, values: [Int64], shape: [Int])])
+    /// Every parameter and buffer, integer buffers (BatchNorm's `num_batches_tracked`)
+    /// included, named as in PyTorch (`0.weight`, `0.bias`, …).
+    func state() -> ClassifierState
+    /// Replaces the state; throws, changing nothing, on missing, unexpected or wrong-shape
+    /// keys. An integer buffer left out keeps its value, as PyTorch's BatchNorm does.
+    func load(state: ClassifierState) throws
 
     /// What training needs besides the weights to continue exactly where it stopped
     /// (optimizer buffers and step counts, batches seen by a per-batch schedule); saved in
@@ -47,9 +46,14 @@ public protocol Classifier: AnyObject {
 }
 
 extension Classifier {
-    /// No integer buffers (the manual backend has none).
-    public func integerState() -> [(name: String, values: [Int64], shape: [Int])] { [] }
-    public func load(integerState: [(name: String, values: [Int64], shape: [Int])]) {}
+    public func finishEpoch(_ record: EpochRecord) {}
+
+    /// The floating-point entries of ``state()``.
+    public func stateDict() -> [(String, NDArray<Float>)] { state().parameters }
+    /// Loads floating-point entries alone, as ``load(state:)`` with no integer buffers.
+    public func load(stateDict: [(String, NDArray<Float>)]) throws {
+        try load(state: ClassifierState(parameters: stateDict, integers: []))
+    }
 
     /// No optimizer state (plain SGD at a constant rate keeps none).
     public func trainingState() -> TrainingState { TrainingState() }

@@ -8,7 +8,7 @@ import Foundation
 ///
 /// ```swift
 /// let model = ManualClassifier(inputs: 784, hidden: [128], classes: 10, learningRate: 1e-6, seed: 42)
-/// let test = RangeTest.run(model, on: trainer.train, from: 1e-6, to: 100) { model.learningRate = $0 }
+/// let test = RangeTest.run(model, on: trainer.train, from: 1e-6, to: 100)
 /// test.suggestedLearningRate   // a tenth of the rate at the smoothed loss's minimum
 /// ```
 public struct RangeTest: Sendable {
@@ -26,11 +26,11 @@ public struct RangeTest: Sendable {
     /// The test stops once the smoothed loss exceeds this multiple of its minimum.
     public static let explosionFactor = 4.0
 
-    /// Runs the test: before batch `k` of `K` it calls `setLearningRate(lower · (upper/lower)^(k/(K−1)))`
+    /// Runs the test: before batch `k` of `K` it sets the model's rate to `lower · (upper/lower)^(k/(K−1))`
     /// and trains one step; it stops early on a non-finite loss or once the smoothed loss is
     /// `explosionFactor` times its minimum.
-    public static func run(_ model: any Classifier, on loader: DataLoader, from lower: Double, to upper: Double,
-                           setLearningRate: (Double) -> Void) -> RangeTest {
+    public static func run(_ model: any Classifier, on loader: DataLoader, from lower: Double, to upper: Double)
+        -> RangeTest {
         precondition(lower > 0 && upper > lower, "RangeTest: the rates must satisfy 0 < lower < upper, got \(lower) and \(upper)")
         let count = loader.batchCount
         precondition(count >= 2, "RangeTest: an epoch of \(count) batch cannot sweep a range; use a smaller batch size")
@@ -39,7 +39,7 @@ public struct RangeTest: Sendable {
         model.beginEpoch(1)
         for (index, batch) in loader.batches(epoch: 0).enumerated() {
             let rate = lower * pow(upper / lower, Double(index) / Double(count - 1))
-            setLearningRate(rate)
+            model.learningRate = rate
             let loss = model.trainStep(batch.features, labels: batch.labels).loss
             result.learningRates.append(rate)
             result.losses.append(loss)
@@ -70,16 +70,20 @@ public struct RangeTest: Sendable {
     public var suggestedLearningRate: Double? { minimumLossLearningRate.map { $0 / 10 } }
 
     /// Loss against learning rate (log x, log y): each batch's loss and the smoothed curve,
-    /// with the suggested rate marked.
+    /// with two points of the smoothed curve marked and named in the legend: its minimum,
+    /// and a tenth of that rate (``suggestedLearningRate``, the usual rule).
     public func chart(title: String) -> LineChart {
         var chart = LineChart(title: title, xLabel: "learning rate (rising every batch)", yLabel: "training loss",
-                              xScale: .log10, yScale: .log10)
+                              xScale: .log10, yScale: .log10, width: 840)   // room for the legend's long entries
         chart.add(LineSeries("batch loss", x: learningRates, y: losses, color: "#bbbbbb"))
         chart.add(LineSeries("smoothed (EMA 0.98)", x: learningRates, y: smoothedLosses, color: SVG.palette[0]))
-        if let rate = suggestedLearningRate, let index = learningRates.lastIndex(where: { $0 <= rate }) {
-            chart.add(LineSeries("suggested lr ≈ \(compactNumber(rate, significantDigits: 2))", x: [learningRates[index]],
-                                 y: [smoothedLosses[index]], markers: true, color: "#2ca02c"))
+        func mark(_ name: String, at rate: Double?, color: String) {
+            guard let rate, let index = learningRates.lastIndex(where: { $0 <= rate }) else { return }
+            chart.add(LineSeries("\(name): lr ≈ \(compactNumber(rate, significantDigits: 2))", x: [learningRates[index]],
+                                 y: [smoothedLosses[index]], line: false, color: color))
         }
+        mark("smoothed minimum", at: minimumLossLearningRate, color: SVG.palette[1])
+        mark("a tenth of the smoothed minimum", at: suggestedLearningRate, color: "#2ca02c")
         return chart
     }
 }

@@ -20,7 +20,7 @@ public struct CheckpointError: Error, CustomStringConvertible {
 /// Saved as one safetensors file — tensors `model.*`, `best.*`, `train.*` and a JSON
 /// manifest in the metadata — written atomically, so a checkpoint on disk is always one
 /// complete, self-consistent snapshot, whatever moment the process is killed. Its checksums
-/// (``Safetensors/dataChecksumKey``, ``Safetensors/headerChecksumKey``) are verified on reading,
+/// (`Safetensors.dataChecksumKey`, `Safetensors.headerChecksumKey`) are verified on reading,
 /// so a checkpoint damaged on disk is refused rather than continued from.
 ///
 /// ```swift
@@ -72,9 +72,7 @@ public struct TrainingCheckpoint {
 
     /// Whether a ``Trainer`` can continue from here: the same data order and batches.
     public func check(fits trainer: Trainer) throws {
-        let expected = LoaderSettings(seed: trainer.train.seed, batchSize: trainer.train.batchSize,
-                                      trainCount: trainer.train.images.count, shuffle: trainer.train.shuffle,
-                                      epochs: trainer.epochs)
+        let expected = trainer.loaderSettings
         guard loader == expected else {
             throw CheckpointError(description: "the checkpoint was made for \(loader) but this run has \(expected) — "
                 + "resume with the same data and settings (use --resume alone; it reuses the run's own options)")
@@ -92,8 +90,7 @@ public struct TrainingCheckpoint {
     public func restore(into model: any Classifier, for trainer: Trainer) throws {
         try check(fits: trainer)
         do {
-            try model.load(stateDict: self.model.parameters)
-            model.load(integerState: self.model.integers)
+            try model.load(state: self.model)
             try model.load(trainingState: training)
         } catch let error as CheckpointError {
             throw error
@@ -221,13 +218,5 @@ public struct TrainingCheckpoint {
             completedEpochs: manifest.completedEpochs, batchesIntoEpoch: manifest.batchesIntoEpoch, partialEpoch: partial,
             history: manifest.history, model: states["model"]!, training: training, best: best,
             loader: manifest.loader, arguments: manifest.arguments)
-    }
-}
-
-extension ClassifierState {
-    /// A state from its parts.
-    public init(parameters: [(String, NDArray<Float>)], integers: [(name: String, values: [Int64], shape: [Int])]) {
-        self.parameters = parameters
-        self.integers = integers
     }
 }
