@@ -70,38 +70,40 @@ import Testing
     }
 }
 
-/// A mismatch stops the program with a message naming the op and both shapes.
-@Suite struct ShapeMismatchTests {
-    @Test func addStopsNamingTheOpAndShapes() async {
-        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
-            _ = NDArray<Float>.zeros([2, 3]) + NDArray<Float>.zeros([4])
+extension BroadcastingTests {
+    /// A mismatch stops the program with a message naming the op and both shapes.
+    @Suite struct ShapeMismatchTests {
+        @Test func addStopsNamingTheOpAndShapes() async {
+            let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+                _ = NDArray<Float>.zeros([2, 3]) + NDArray<Float>.zeros([4])
+            }
+            let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+            #expect(text.contains("add: shapes (2, 3) and (4,) cannot be broadcast"), "stderr: \(text)")
         }
-        let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
-        #expect(text.contains("add: shapes (2, 3) and (4,) cannot be broadcast"), "stderr: \(text)")
-    }
 
-    @Test func matmulStopsNamingTheInnerDimensions() async {
-        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
-            _ = NDArray.matmul(NDArray<Float>.zeros([128, 784]), NDArray<Float>.zeros([128, 10]))
+        @Test func matmulStopsNamingTheInnerDimensions() async {
+            let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+                _ = NDArray.matmul(NDArray<Float>.zeros([128, 784]), NDArray<Float>.zeros([128, 10]))
+            }
+            let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+            #expect(text.contains("matmul: (128, 784) × (128, 10) — inner dimensions 784 and 128 differ"), "stderr: \(text)")
         }
-        let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
-        #expect(text.contains("matmul: (128, 784) × (128, 10) — inner dimensions 784 and 128 differ"), "stderr: \(text)")
-    }
 
-    @Test func inPlaceOpStopsWhenTheResultWouldGrow() async {
-        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
-            var x = NDArray<Float>.zeros([3])
-            x += NDArray<Float>.zeros([2, 3])
+        @Test func inPlaceOpStopsWhenTheResultWouldGrow() async {
+            let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+                var x = NDArray<Float>.zeros([3])
+                x += NDArray<Float>.zeros([2, 3])
+            }
+            let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+            #expect(text.contains("add in place: (2, 3) does not broadcast to (3,)"), "stderr: \(text)")
         }
-        let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
-        #expect(text.contains("add in place: (2, 3) does not broadcast to (3,)"), "stderr: \(text)")
-    }
 
-    @Test func reduceToAShapeThatWasNotBroadcastStops() async {
-        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
-            _ = NDArray<Float>.zeros([2, 3]).reduced(toShape: [2])
+        @Test func reduceToAShapeThatWasNotBroadcastStops() async {
+            let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+                _ = NDArray<Float>.zeros([2, 3]).reduced(toShape: [2])
+            }
+            let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+            #expect(text.contains("reduced(toShape:)") && text.contains("(2, 3)") && text.contains("(2,)"), "stderr: \(text)")
         }
-        let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
-        #expect(text.contains("reduced(toShape:)") && text.contains("(2, 3)") && text.contains("(2,)"), "stderr: \(text)")
     }
 }

@@ -171,16 +171,18 @@ func safetensorsError(_ body: () throws -> Void) -> SafetensorsError? {
     }
 }
 
-@Suite struct SafetensorsIntegerTests {
-    @Test func int64TensorsRoundTripBesideFloats() throws {
-        let bytes = Safetensors.encode([("1.running_mean", NDArray<Float>([0.5, -1]))],
-                                       integerTensors: [("1.num_batches_tracked", [938], [])])
-        let file = try Safetensors.decode(bytes)
-        #expect(file.entries.map(\.dtype) == [.f32, .i64])
-        let (values, shape) = try file.integers(named: "1.num_batches_tracked")
-        #expect(values == [938] && shape == [])
-        expectEqual(try file.array(named: "1.running_mean", as: Float.self), [0.5, -1])
-        #expect(safetensorsError { _ = try file.integers(named: "1.running_mean") }
-                == .unsupportedDType(tensor: "1.running_mean", dtype: "F32", requested: "Int64"))
+extension SafetensorsTests {
+    @Suite struct SafetensorsIntegerTests {
+        @Test func int64TensorsRoundTripBesideFloats() throws {
+            let bytes = Safetensors.encode([("1.running_mean", NDArray<Float>([0.5, -1]))],
+                                           integerTensors: [("1.num_batches_tracked", [938], [])])
+            let file = try Safetensors.decode(bytes)
+            #expect(file.entries.map(\.dtype) == [.f32, .i64])
+            let (values, shape) = try file.integers(named: "1.num_batches_tracked")
+            #expect(values == [938] && shape == [])
+            expectEqual(try file.array(named: "1.running_mean", as: Float.self), [0.5, -1])
+            #expect(safetensorsError { _ = try file.integers(named: "1.running_mean") }
+                    == .unsupportedDType(tensor: "1.running_mean", dtype: "F32", requested: "Int64"))
+        }
     }
 }

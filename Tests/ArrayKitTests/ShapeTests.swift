@@ -59,30 +59,32 @@ import Testing
     }
 }
 
-@Suite struct MatmulTests {
-    @Test func smallProductsByHand() {
-        let a = NDArray<Float>([1, 2, 3, 4, 5, 6], shape: [2, 3])
-        let b = NDArray<Float>([7, 8, 9, 10, 11, 12], shape: [3, 2])
-        expectEqual(NDArray.matmul(a, b), NDArray([58, 64, 139, 154], shape: [2, 2]))
-        expectEqual(a.matmul(b), NDArray([58, 64, 139, 154], shape: [2, 2]))
-        expectEqual(NDArray.matmul(a, a, transposeB: true), NDArray([14, 32, 32, 77], shape: [2, 2]))
-        expectEqual(NDArray.matmul(a, a, transposeA: true), NDArray([17, 22, 27, 22, 29, 36, 27, 36, 45], shape: [3, 3]))
-    }
+extension ShapeTests {
+    @Suite struct MatmulTests {
+        @Test func smallProductsByHand() {
+            let a = NDArray<Float>([1, 2, 3, 4, 5, 6], shape: [2, 3])
+            let b = NDArray<Float>([7, 8, 9, 10, 11, 12], shape: [3, 2])
+            expectEqual(NDArray.matmul(a, b), NDArray([58, 64, 139, 154], shape: [2, 2]))
+            expectEqual(a.matmul(b), NDArray([58, 64, 139, 154], shape: [2, 2]))
+            expectEqual(NDArray.matmul(a, a, transposeB: true), NDArray([14, 32, 32, 77], shape: [2, 2]))
+            expectEqual(NDArray.matmul(a, a, transposeA: true), NDArray([17, 22, 27, 22, 29, 36, 27, 36, 45], shape: [3, 3]))
+        }
 
-    @Test func gemmAccumulatesInPlace() {
-        let a = NDArray<Double>([1, 2, 3, 4], shape: [2, 2])
-        var c = NDArray<Double>.ones([2, 2])
-        NDArray.gemm(a, NDArray.identity(2), into: &c, alpha: 2, beta: 3)   // 2·A + 3·1
-        expectEqual(c, [5, 7, 9, 11])
-    }
+        @Test func gemmAccumulatesInPlace() {
+            let a = NDArray<Double>([1, 2, 3, 4], shape: [2, 2])
+            var c = NDArray<Double>.ones([2, 2])
+            NDArray.gemm(a, NDArray.identity(2), into: &c, alpha: 2, beta: 3)   // 2·A + 3·1
+            expectEqual(c, [5, 7, 9, 11])
+        }
 
-    @Test func emptyInnerDimensionGivesZeros() {
-        let a = NDArray<Float>.zeros([2, 0]), b = NDArray<Float>.zeros([0, 3])
-        expectEqual(NDArray.matmul(a, b), .zeros([2, 3]))
-        // beta = 0 overwrites C, as BLAS does, even where C held NaN.
-        var c = NDArray<Float>.full([2, 3], .nan)
-        NDArray.gemm(a, b, into: &c)
-        expectEqual(c, .zeros([2, 3]))
-        #expect(NDArray.matmul(NDArray<Float>.zeros([0, 4]), NDArray<Float>.zeros([4, 3])).shape == [0, 3])
+        @Test func emptyInnerDimensionGivesZeros() {
+            let a = NDArray<Float>.zeros([2, 0]), b = NDArray<Float>.zeros([0, 3])
+            expectEqual(NDArray.matmul(a, b), .zeros([2, 3]))
+            // beta = 0 overwrites C, as BLAS does, even where C held NaN.
+            var c = NDArray<Float>.full([2, 3], .nan)
+            NDArray.gemm(a, b, into: &c)
+            expectEqual(c, .zeros([2, 3]))
+            #expect(NDArray.matmul(NDArray<Float>.zeros([0, 4]), NDArray<Float>.zeros([4, 3])).shape == [0, 3])
+        }
     }
 }

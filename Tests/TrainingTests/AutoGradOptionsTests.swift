@@ -64,25 +64,25 @@ import Testing
     /// Stopped mid-run and resumed, a run with dropout (its masks), AdamW and a plateau
     /// schedule ends as the uninterrupted one does.
     @Test func aDropoutPlateauRunResumesBitForBit() throws {
-        let trainer = try ResumeTests.trainer(epochs: 4)
+        let trainer = try ReliabilityTests.ResumeTests.trainer(epochs: 4)
         func model(seed: UInt64) -> AutoGradClassifier {
             AutoGradClassifier(inputs: 784, hidden: [16], classes: 10, dropout: 0.2, optimizer: .adamw, learningRate: 0.01,
                                weightDecay: 0.05, schedule: .plateau, patience: 0, epochs: 4, stepsPerEpoch: 12, seed: seed)
         }
         let whole = model(seed: 1)
-        let expected = trainer.fit(whole, history: ResumeTests.history("autograd"))
+        let expected = trainer.fit(whole, history: ReliabilityTests.ResumeTests.history("autograd"))
         var polls = 0
         var saved: TrainingCheckpoint?
-        _ = trainer.fit(model(seed: 1), history: ResumeTests.history("autograd"),
+        _ = trainer.fit(model(seed: 1), history: ReliabilityTests.ResumeTests.history("autograd"),
                         shouldStop: { polls += 1; return polls >= 30 }, saveCheckpoint: { saved = $0 })
         let checkpoint = try #require(saved)
         #expect(checkpoint.completedEpochs == 2 && checkpoint.batchesIntoEpoch == 6)
         #expect(checkpoint.training.counters["plateau.epochs"] == 2 && checkpoint.training.counters["dropout.2.generator"] != nil)
         let resumed = model(seed: 2)
         try checkpoint.restore(into: resumed, for: trainer)
-        let outcome = trainer.fit(resumed, history: ResumeTests.history("autograd"), resumingFrom: checkpoint,
+        let outcome = trainer.fit(resumed, history: ReliabilityTests.ResumeTests.history("autograd"), resumingFrom: checkpoint,
                                   saveCheckpoint: { _ in })
-        #expect(ResumeTests.untimed(outcome.history) == ResumeTests.untimed(expected.history))
+        #expect(ReliabilityTests.ResumeTests.untimed(outcome.history) == ReliabilityTests.ResumeTests.untimed(expected.history))
         expectEqual(resumed.stateDict(), whole.stateDict())
     }
 

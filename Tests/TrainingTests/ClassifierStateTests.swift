@@ -14,9 +14,9 @@ import Testing
     }
 
     @Test func batchCountsTravelThroughAModelFile() throws {
-        let trainer = try ResumeTests.trainer(epochs: 1)
+        let trainer = try ReliabilityTests.ResumeTests.trainer(epochs: 1)
         let trained = Self.batchNormModel(seed: 1)
-        _ = trainer.fit(trained, history: ResumeTests.history("autograd"))
+        _ = trainer.fit(trained, history: ReliabilityTests.ResumeTests.history("autograd"))
         let state = trained.state()
         #expect(state.integers.map(\.name) == ["1.num_batches_tracked"] && state.integers[0].values == [12])
 
@@ -37,7 +37,7 @@ import Testing
         let scratch = try TemporaryDirectory()
         let file = scratch.url.appendingPathComponent("model.safetensors")
         let source = Self.batchNormModel(seed: 1)
-        _ = try ResumeTests.trainer(epochs: 1).fit(source, history: ResumeTests.history("autograd"))
+        _ = try ReliabilityTests.ResumeTests.trainer(epochs: 1).fit(source, history: ReliabilityTests.ResumeTests.history("autograd"))
         try source.state().write(to: file)
         let arguments = ["--data-dir", Fixture.gzip.path, "--validation-size", "100", "--hidden-dims", "16",
                          "--init-from", file.path]

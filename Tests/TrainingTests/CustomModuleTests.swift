@@ -44,9 +44,9 @@ final class GatedNet: Module<Float> {
     }
 
     @Test func aUserDefinedModuleLearnsTheFixture() throws {
-        let trainer = try ResumeTests.trainer(epochs: 6)
+        let trainer = try ReliabilityTests.ResumeTests.trainer(epochs: 6)
         let model = Self.model(seed: 5, epochs: 6)
-        let outcome = trainer.fit(model, history: ResumeTests.history("autograd"))
+        let outcome = trainer.fit(model, history: ReliabilityTests.ResumeTests.history("autograd"))
         let history = outcome.history
         let losses = history.epochs.map(\.trainLoss)
         #expect(!history.diverged && losses.count == 6)
@@ -59,13 +59,13 @@ final class GatedNet: Module<Float> {
     /// Stopped mid-epoch, its checkpoint read back into a model from another seed, it ends as
     /// the uninterrupted run does, bit for bit.
     @Test func aUserDefinedModuleResumesExactly() throws {
-        let trainer = try ResumeTests.trainer(epochs: 3)
+        let trainer = try ReliabilityTests.ResumeTests.trainer(epochs: 3)
         let whole = Self.model(seed: 5, epochs: 3)
-        let expected = trainer.fit(whole, history: ResumeTests.history("autograd"))
+        let expected = trainer.fit(whole, history: ReliabilityTests.ResumeTests.history("autograd"))
 
         var polls = 0
         var saved: TrainingCheckpoint?
-        let first = trainer.fit(Self.model(seed: 5, epochs: 3), history: ResumeTests.history("autograd"),
+        let first = trainer.fit(Self.model(seed: 5, epochs: 3), history: ReliabilityTests.ResumeTests.history("autograd"),
                                 shouldStop: { polls += 1; return polls >= 17 }, saveCheckpoint: { saved = $0 })
         #expect(first.interrupted)
         let scratch = try TemporaryDirectory()
@@ -75,9 +75,9 @@ final class GatedNet: Module<Float> {
         #expect(checkpoint.completedEpochs == 1 && checkpoint.batchesIntoEpoch == 5)
         let resumed = Self.model(seed: 6, epochs: 3)
         try checkpoint.restore(into: resumed, for: trainer)
-        let outcome = trainer.fit(resumed, history: ResumeTests.history("autograd"), resumingFrom: checkpoint,
+        let outcome = trainer.fit(resumed, history: ReliabilityTests.ResumeTests.history("autograd"), resumingFrom: checkpoint,
                                   saveCheckpoint: { _ in })
-        #expect(ResumeTests.untimed(outcome.history) == ResumeTests.untimed(expected.history))
+        #expect(ReliabilityTests.ResumeTests.untimed(outcome.history) == ReliabilityTests.ResumeTests.untimed(expected.history))
         expectEqual(resumed.stateDict(), whole.stateDict())
     }
 

@@ -97,7 +97,7 @@ func stop(_ process: Process, with signal: Int32, log: URL) -> String {
         #expect(runCommand(TrainAutoGrad.self, slowRunArguments(output: reference)).status == 0)
         let a = try RunHistory.read(from: run.appendingPathComponent("history.json"))
         let b = try RunHistory.read(from: reference.appendingPathComponent("history.json"))
-        #expect(ResumeTests.untimed(a) == ResumeTests.untimed(b) && a.test == b.test && a.bestEpoch == b.bestEpoch)
+        #expect(ReliabilityTests.ResumeTests.untimed(a) == ReliabilityTests.ResumeTests.untimed(b) && a.test == b.test && a.bestEpoch == b.bestEpoch)
         #expect(try Data(contentsOf: run.appendingPathComponent("model.safetensors"))
                 == Data(contentsOf: reference.appendingPathComponent("model.safetensors")))
         #expect(a.test != nil && a.epochs.count == 12)
@@ -164,83 +164,85 @@ func stop(_ process: Process, with signal: Int32, log: URL) -> String {
     }
 }
 
-/// `writeAtomically` never shows a partial file under the final name.
-@Suite struct AtomicWriteTests {
-    final class Flag: Sendable {
-        let done = Atomic<Bool>(false)
-        /// The last version the reader saw whole, so the writer can wait for it.
-        let lastSeen = Atomic<Int>(-1)
-        let sawPartial = Atomic<Bool>(false)
-    }
-
-    /// A file of `size` bytes all equal to `version`'s low byte.
-    static func contents(version: Int, size: Int) -> Data { Data(repeating: UInt8(version & 0xff), count: size) }
-
-    /// Reads `url` until `flag` is set; returns how many complete versions and partial
-    /// (short or mixed) files were seen.
-    static func watch(_ url: URL, size: Int, until flag: Flag) -> (versions: Set<UInt8>, partial: Int) {
-        var versions = Set<UInt8>(), partial = 0
-        while !flag.done.load(ordering: .acquiring) {
-            guard let data = try? Data(contentsOf: url) else { continue }
-            if data.count == size, let first = data.first, data.allSatisfy({ $0 == first }) {
-                versions.insert(first)
-                flag.lastSeen.store(Int(first), ordering: .releasing)
-            } else {
-                partial += 1
-                flag.sawPartial.store(true, ordering: .releasing)
-            }
+extension InterruptTests {
+    /// `writeAtomically` never shows a partial file under the final name.
+    @Suite struct AtomicWriteTests {
+        final class Flag: Sendable {
+            let done = Atomic<Bool>(false)
+            /// The last version the reader saw whole, so the writer can wait for it.
+            let lastSeen = Atomic<Int>(-1)
+            let sawPartial = Atomic<Bool>(false)
         }
-        return (versions, partial)
-    }
 
-    @Test func aReaderNeverSeesAPartialFile() throws {
-        let scratch = try TemporaryDirectory()
-        let url = scratch.url.appendingPathComponent("big.bin")
-        let size = 2 << 20
-        try writeAtomically(Self.contents(version: 0, size: size), to: url)
-        let flag = Flag()
-        let writer = Thread {
-            // Each rewrite starts only once the reader has seen the previous version, so the
-            // reader is reading while every rename happens, however the threads are scheduled.
-            for version in 1...8 {
-                let deadline = Date().addingTimeInterval(10)
-                while flag.lastSeen.load(ordering: .acquiring) < version - 1 && Date() < deadline { usleep(200) }
-                try? writeAtomically(Self.contents(version: version, size: size), to: url)
-            }
-            flag.done.store(true, ordering: .releasing)
-        }
-        writer.start()
-        let seen = Self.watch(url, size: size, until: flag)
-        #expect(seen.partial == 0)
-        #expect(seen.versions.count >= 2, "the reader saw only \(seen.versions.sorted()): it did not overlap the writer")
-        #expect(try Data(contentsOf: url) == Self.contents(version: 8, size: size))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path) == ["big.bin"], "temporary files left")
-    }
+        /// A file of `size` bytes all equal to `version`'s low byte.
+        static func contents(version: Int, size: Int) -> Data { Data(repeating: UInt8(version & 0xff), count: size) }
 
-    /// The control: the same reader does catch a writer that writes in place.
-    @Test func theReaderCatchesAnInPlaceWriter() throws {
-        let scratch = try TemporaryDirectory()
-        let url = scratch.url.appendingPathComponent("big.bin")
-        let size = 1 << 20
-        let flag = Flag()
-        let writer = Thread {
-            for version in 1...4 {
-                guard let handle = FileHandle(forWritingAtPath: url.path) ?? {
-                    _ = FileManager.default.createFile(atPath: url.path, contents: nil)
-                    return FileHandle(forWritingAtPath: url.path)
-                }() else { break }
-                try? handle.truncate(atOffset: 0)
-                try? handle.write(contentsOf: Self.contents(version: version, size: size / 2))
-                // Half written: give the reader (however it is scheduled) up to 2 s to look.
-                let deadline = Date().addingTimeInterval(2)
-                while !flag.sawPartial.load(ordering: .acquiring) && Date() < deadline { usleep(1_000) }
-                try? handle.write(contentsOf: Self.contents(version: version, size: size / 2))
-                try? handle.close()
+        /// Reads `url` until `flag` is set; returns how many complete versions and partial
+        /// (short or mixed) files were seen.
+        static func watch(_ url: URL, size: Int, until flag: Flag) -> (versions: Set<UInt8>, partial: Int) {
+            var versions = Set<UInt8>(), partial = 0
+            while !flag.done.load(ordering: .acquiring) {
+                guard let data = try? Data(contentsOf: url) else { continue }
+                if data.count == size, let first = data.first, data.allSatisfy({ $0 == first }) {
+                    versions.insert(first)
+                    flag.lastSeen.store(Int(first), ordering: .releasing)
+                } else {
+                    partial += 1
+                    flag.sawPartial.store(true, ordering: .releasing)
+                }
             }
-            flag.done.store(true, ordering: .releasing)
+            return (versions, partial)
         }
-        writer.start()
-        let seen = Self.watch(url, size: size, until: flag)
-        #expect(seen.partial > 0)
+
+        @Test func aReaderNeverSeesAPartialFile() throws {
+            let scratch = try TemporaryDirectory()
+            let url = scratch.url.appendingPathComponent("big.bin")
+            let size = 2 << 20
+            try writeAtomically(Self.contents(version: 0, size: size), to: url)
+            let flag = Flag()
+            let writer = Thread {
+                // Each rewrite starts only once the reader has seen the previous version, so the
+                // reader is reading while every rename happens, however the threads are scheduled.
+                for version in 1...8 {
+                    let deadline = Date().addingTimeInterval(10)
+                    while flag.lastSeen.load(ordering: .acquiring) < version - 1 && Date() < deadline { usleep(200) }
+                    try? writeAtomically(Self.contents(version: version, size: size), to: url)
+                }
+                flag.done.store(true, ordering: .releasing)
+            }
+            writer.start()
+            let seen = Self.watch(url, size: size, until: flag)
+            #expect(seen.partial == 0)
+            #expect(seen.versions.count >= 2, "the reader saw only \(seen.versions.sorted()): it did not overlap the writer")
+            #expect(try Data(contentsOf: url) == Self.contents(version: 8, size: size))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path) == ["big.bin"], "temporary files left")
+        }
+
+        /// The control: the same reader does catch a writer that writes in place.
+        @Test func theReaderCatchesAnInPlaceWriter() throws {
+            let scratch = try TemporaryDirectory()
+            let url = scratch.url.appendingPathComponent("big.bin")
+            let size = 1 << 20
+            let flag = Flag()
+            let writer = Thread {
+                for version in 1...4 {
+                    guard let handle = FileHandle(forWritingAtPath: url.path) ?? {
+                        _ = FileManager.default.createFile(atPath: url.path, contents: nil)
+                        return FileHandle(forWritingAtPath: url.path)
+                    }() else { break }
+                    try? handle.truncate(atOffset: 0)
+                    try? handle.write(contentsOf: Self.contents(version: version, size: size / 2))
+                    // Half written: give the reader (however it is scheduled) up to 2 s to look.
+                    let deadline = Date().addingTimeInterval(2)
+                    while !flag.sawPartial.load(ordering: .acquiring) && Date() < deadline { usleep(1_000) }
+                    try? handle.write(contentsOf: Self.contents(version: version, size: size / 2))
+                    try? handle.close()
+                }
+                flag.done.store(true, ordering: .releasing)
+            }
+            writer.start()
+            let seen = Self.watch(url, size: size, until: flag)
+            #expect(seen.partial > 0)
+        }
     }
 }

@@ -93,73 +93,75 @@ import Testing
     }
 }
 
-@Suite struct ProgressReporterTests {
-    final class Capture: @unchecked Sendable {
-        var text = ""
-    }
-
-    func record(_ epoch: Int) -> EpochRecord {
-        EpochRecord(epoch: epoch, trainLoss: 0.5, trainAccuracy: 0.8, valLoss: 0.45, valAccuracy: 0.82,
-                    learningRate: 0.1, seconds: 2)
-    }
-
-    @Test func pipedOutputIsOnePlainLinePerEpoch() {
-        let capture = Capture()
-        let progress = ProgressReporter(style: .lines, write: { capture.text += $0 })
-        for epoch in 1...3 {
-            progress.beginEpoch(epoch, of: 3, batchCount: 50)
-            for _ in 0..<50 { progress.batchFinished(loss: 0.5, samples: 128) }
-            progress.endEpoch(record(epoch))
+extension RunDirectoryTests {
+    @Suite struct ProgressReporterTests {
+        final class Capture: @unchecked Sendable {
+            var text = ""
         }
-        let lines = capture.text.split(separator: "\n", omittingEmptySubsequences: false)
-        #expect(lines.count == 4 && lines.last == "")
-        #expect(lines[0] == "epoch 1/3  train loss 0.5000 acc 0.8000 | val loss 0.4500 acc 0.8200 | lr 0.1 | 2.0s")
-        #expect(!capture.text.contains("\r") && !capture.text.contains("\u{1B}"))
-    }
 
-    @Test func terminalBarRedrawsInPlaceWithLossAndRate() {
-        let capture = Capture()
-        var time = 0.0
-        let progress = ProgressReporter(style: .bar, width: 100, write: { capture.text += $0 }, clock: { time })
-        progress.beginEpoch(2, of: 10, batchCount: 4)
-        for loss in [1.0, 0.8, 0.6, 0.4] {
-            time += 0.5
-            progress.batchFinished(loss: loss, samples: 100)
+        func record(_ epoch: Int) -> EpochRecord {
+            EpochRecord(epoch: epoch, trainLoss: 0.5, trainAccuracy: 0.8, valLoss: 0.45, valAccuracy: 0.82,
+                        learningRate: 0.1, seconds: 2)
         }
-        let frames = capture.text.split(separator: "\r").filter { !$0.isEmpty }
-        #expect(frames.count == 5, "one frame at the start, one per batch (each ≥ 0.1 s apart)")
-        let last = String(frames.last!)
-        #expect(last.hasPrefix("epoch 2/10 [########"))
-        #expect(last.contains("4/4") && last.contains("loss 0.7000") && last.contains("200 samples/s") && last.contains("ETA 0s"))
-        #expect(frames.allSatisfy { $0.count <= 100 + 3 })   // width - 1 plus the clear-line code
-        progress.endEpoch(record(2))
-        #expect(capture.text.hasSuffix("\r\u{1B}[Kepoch  2/10  train loss 0.5000 acc 0.8000 | val loss 0.4500 acc 0.8200 | lr 0.1 | 2.0s\n"))
-    }
 
-    @Test func barThrottlesRedrawsForFastBatches() {
-        let capture = Capture()
-        var time = 0.0
-        let progress = ProgressReporter(style: .bar, write: { capture.text += $0 }, clock: { time })
-        progress.beginEpoch(1, of: 1, batchCount: 1000)
-        for _ in 0..<1000 {
-            time += 0.001
-            progress.batchFinished(loss: 0.3, samples: 32)
+        @Test func pipedOutputIsOnePlainLinePerEpoch() {
+            let capture = Capture()
+            let progress = ProgressReporter(style: .lines, write: { capture.text += $0 })
+            for epoch in 1...3 {
+                progress.beginEpoch(epoch, of: 3, batchCount: 50)
+                for _ in 0..<50 { progress.batchFinished(loss: 0.5, samples: 128) }
+                progress.endEpoch(record(epoch))
+            }
+            let lines = capture.text.split(separator: "\n", omittingEmptySubsequences: false)
+            #expect(lines.count == 4 && lines.last == "")
+            #expect(lines[0] == "epoch 1/3  train loss 0.5000 acc 0.8000 | val loss 0.4500 acc 0.8200 | lr 0.1 | 2.0s")
+            #expect(!capture.text.contains("\r") && !capture.text.contains("\u{1B}"))
         }
-        let frames = capture.text.split(separator: "\r").filter { !$0.isEmpty }
-        #expect(frames.count >= 10 && frames.count <= 12, "about ten redraws per second, got \(frames.count)")
-        #expect(frames.last!.contains("1000/1000"))
-    }
 
-    @Test func formatsRatesAndDurations() {
-        #expect(ProgressReporter.rateText(950) == "950" && ProgressReporter.rateText(8123) == "8.1k")
-        #expect(ProgressReporter.rateText(41_000) == "41k")
-        #expect(ProgressReporter.durationText(42) == "42s" && ProgressReporter.durationText(125) == "2m05s")
-        #expect(ProgressReporter.durationText(3720) == "1h02m" && ProgressReporter.durationText(.nan) == "?")
-    }
+        @Test func terminalBarRedrawsInPlaceWithLossAndRate() {
+            let capture = Capture()
+            var time = 0.0
+            let progress = ProgressReporter(style: .bar, width: 100, write: { capture.text += $0 }, clock: { time })
+            progress.beginEpoch(2, of: 10, batchCount: 4)
+            for loss in [1.0, 0.8, 0.6, 0.4] {
+                time += 0.5
+                progress.batchFinished(loss: loss, samples: 100)
+            }
+            let frames = capture.text.split(separator: "\r").filter { !$0.isEmpty }
+            #expect(frames.count == 5, "one frame at the start, one per batch (each ≥ 0.1 s apart)")
+            let last = String(frames.last!)
+            #expect(last.hasPrefix("epoch 2/10 [########"))
+            #expect(last.contains("4/4") && last.contains("loss 0.7000") && last.contains("200 samples/s") && last.contains("ETA 0s"))
+            #expect(frames.allSatisfy { $0.count <= 100 + 3 })   // width - 1 plus the clear-line code
+            progress.endEpoch(record(2))
+            #expect(capture.text.hasSuffix("\r\u{1B}[Kepoch  2/10  train loss 0.5000 acc 0.8000 | val loss 0.4500 acc 0.8200 | lr 0.1 | 2.0s\n"))
+        }
 
-    @Test func pipedStreamsAreNotTerminals() {
-        // Under `swift test` stdout is a pipe or file, never a terminal.
-        #expect(ProgressStream.standardOutput.isTerminal == (isatty(1) == 1))
-        #expect(ProgressReporter(stream: .standardError).style == (isatty(2) == 1 ? .bar : .lines))
+        @Test func barThrottlesRedrawsForFastBatches() {
+            let capture = Capture()
+            var time = 0.0
+            let progress = ProgressReporter(style: .bar, write: { capture.text += $0 }, clock: { time })
+            progress.beginEpoch(1, of: 1, batchCount: 1000)
+            for _ in 0..<1000 {
+                time += 0.001
+                progress.batchFinished(loss: 0.3, samples: 32)
+            }
+            let frames = capture.text.split(separator: "\r").filter { !$0.isEmpty }
+            #expect(frames.count >= 10 && frames.count <= 12, "about ten redraws per second, got \(frames.count)")
+            #expect(frames.last!.contains("1000/1000"))
+        }
+
+        @Test func formatsRatesAndDurations() {
+            #expect(ProgressReporter.rateText(950) == "950" && ProgressReporter.rateText(8123) == "8.1k")
+            #expect(ProgressReporter.rateText(41_000) == "41k")
+            #expect(ProgressReporter.durationText(42) == "42s" && ProgressReporter.durationText(125) == "2m05s")
+            #expect(ProgressReporter.durationText(3720) == "1h02m" && ProgressReporter.durationText(.nan) == "?")
+        }
+
+        @Test func pipedStreamsAreNotTerminals() {
+            // Under `swift test` stdout is a pipe or file, never a terminal.
+            #expect(ProgressStream.standardOutput.isTerminal == (isatty(1) == 1))
+            #expect(ProgressReporter(stream: .standardError).style == (isatty(2) == 1 ? .bar : .lines))
+        }
     }
 }

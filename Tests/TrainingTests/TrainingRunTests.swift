@@ -8,7 +8,7 @@ import Testing
 /// ``TrainingRun`` driven step by step, and several runs trained in turns on one thread.
 @Suite struct TrainingRunTests {
     /// 400 fixture samples in batches of 32: 12 steps per epoch.
-    static func trainer(epochs: Int = 3) throws -> Trainer { try ResumeTests.trainer(epochs: epochs) }
+    static func trainer(epochs: Int = 3) throws -> Trainer { try ReliabilityTests.ResumeTests.trainer(epochs: epochs) }
 
     /// The manual and the autograd MLP from the same weights.
     static func pair(learningRate: Double = 0.05, epochs: Int = 3) throws -> (ManualClassifier, AutoGradClassifier) {
@@ -21,7 +21,7 @@ import Testing
 
     @Test func aRunIsItsStepsAndEpochEnds() throws {
         let trainer = try Self.trainer(epochs: 2)
-        let run = TrainingRun(trainer: trainer, model: try Self.pair().0, history: ResumeTests.history("manual"))
+        let run = TrainingRun(trainer: trainer, model: try Self.pair().0, history: ReliabilityTests.ResumeTests.history("manual"))
         var steps = 0
         while !run.isEpochComplete {
             run.step()
@@ -44,8 +44,8 @@ import Testing
     func bothBackendsStopAtTheSameStep(afterPolls stopAfter: Int) throws {
         let trainer = try Self.trainer()
         let (manual, autograd) = try Self.pair()
-        let runs = [TrainingRun(trainer: trainer, model: manual, history: ResumeTests.history("manual")),
-                    TrainingRun(trainer: trainer, model: autograd, history: ResumeTests.history("autograd"))]
+        let runs = [TrainingRun(trainer: trainer, model: manual, history: ReliabilityTests.ResumeTests.history("manual")),
+                    TrainingRun(trainer: trainer, model: autograd, history: ReliabilityTests.ResumeTests.history("autograd"))]
         var polls = 0
         var saved: [String: [TrainingCheckpoint]] = [:]
         TrainingRun.trainInTurns(runs, shouldStop: {
@@ -71,8 +71,8 @@ import Testing
         let trainer = try Self.trainer()
         let manual = ManualClassifier(inputs: 784, hidden: [16], classes: 10, learningRate: 0.05, seed: 3)
         let diverging = ManualClassifier(inputs: 784, hidden: [16], classes: 10, learningRate: 1e6, seed: 3)
-        let runs = [TrainingRun(trainer: trainer, model: diverging, history: ResumeTests.history("manual")),
-                    TrainingRun(trainer: trainer, model: manual, history: ResumeTests.history("manual"))]
+        let runs = [TrainingRun(trainer: trainer, model: diverging, history: ReliabilityTests.ResumeTests.history("manual")),
+                    TrainingRun(trainer: trainer, model: manual, history: ReliabilityTests.ResumeTests.history("manual"))]
         var saved = 0
         TrainingRun.trainInTurns(runs, shouldStop: { false }, saveCheckpoint: { run, _ in if run === runs[1] { saved += 1 } })
         #expect(runs[0].diverged && runs[0].history.epochs.count == 1)
