@@ -71,17 +71,11 @@ import Testing
         }
         let whole = model(seed: 1)
         let expected = trainer.fit(whole, history: ReliabilityTests.ResumeTests.history("autograd"))
-        var polls = 0
-        var saved: TrainingCheckpoint?
-        _ = trainer.fit(model(seed: 1), history: ReliabilityTests.ResumeTests.history("autograd"),
-                        shouldStop: { polls += 1; return polls >= 30 }, saveCheckpoint: { saved = $0 })
-        let checkpoint = try #require(saved)
+        let scratch = try TemporaryDirectory()
+        let (outcome, resumed, checkpoint) = try ReliabilityTests.ResumeTests.interruptedRun(
+            trainer, backend: "autograd", stopAfterPolls: 30, in: scratch.url) { model(seed: $0) }
         #expect(checkpoint.completedEpochs == 2 && checkpoint.batchesIntoEpoch == 6)
         #expect(checkpoint.training.counters["plateau.epochs"] == 2 && checkpoint.training.counters["dropout.2.generator"] != nil)
-        let resumed = model(seed: 2)
-        try checkpoint.restore(into: resumed, for: trainer)
-        let outcome = trainer.fit(resumed, history: ReliabilityTests.ResumeTests.history("autograd"), resumingFrom: checkpoint,
-                                  saveCheckpoint: { _ in })
         #expect(ReliabilityTests.ResumeTests.untimed(outcome.history) == ReliabilityTests.ResumeTests.untimed(expected.history))
         expectEqual(resumed.stateDict(), whole.stateDict())
     }

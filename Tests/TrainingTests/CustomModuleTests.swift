@@ -62,21 +62,10 @@ final class GatedNet: Module<Float> {
         let trainer = try ReliabilityTests.ResumeTests.trainer(epochs: 3)
         let whole = Self.model(seed: 5, epochs: 3)
         let expected = trainer.fit(whole, history: ReliabilityTests.ResumeTests.history("autograd"))
-
-        var polls = 0
-        var saved: TrainingCheckpoint?
-        let first = trainer.fit(Self.model(seed: 5, epochs: 3), history: ReliabilityTests.ResumeTests.history("autograd"),
-                                shouldStop: { polls += 1; return polls >= 17 }, saveCheckpoint: { saved = $0 })
-        #expect(first.interrupted)
         let scratch = try TemporaryDirectory()
-        let file = scratch.url.appendingPathComponent(TrainingCheckpoint.fileName)
-        try #require(saved).write(to: file)
-        let checkpoint = try TrainingCheckpoint.read(from: file)
+        let (outcome, resumed, checkpoint) = try ReliabilityTests.ResumeTests.interruptedRun(
+            trainer, backend: "autograd", firstSeed: 5, stopAfterPolls: 17, in: scratch.url) { Self.model(seed: $0, epochs: 3) }
         #expect(checkpoint.completedEpochs == 1 && checkpoint.batchesIntoEpoch == 5)
-        let resumed = Self.model(seed: 6, epochs: 3)
-        try checkpoint.restore(into: resumed, for: trainer)
-        let outcome = trainer.fit(resumed, history: ReliabilityTests.ResumeTests.history("autograd"), resumingFrom: checkpoint,
-                                  saveCheckpoint: { _ in })
         #expect(ReliabilityTests.ResumeTests.untimed(outcome.history) == ReliabilityTests.ResumeTests.untimed(expected.history))
         expectEqual(resumed.stateDict(), whole.stateDict())
     }

@@ -48,16 +48,17 @@ extension ReliabilityTests {
             history.epochs.map { var record = $0; record.seconds = 0; return record }
         }
 
-        /// Stops once `shouldStop` has been asked `stopAfterPolls` times (the trainer asks after
-        /// every step but an epoch's last, and after every epoch), round-trips the checkpoint
-        /// through its file into a fresh model built from another seed, and finishes the run.
-        static func interruptedRun(_ backend: String, stopAfterPolls: Int, in directory: URL)
-            throws -> (outcome: TrainingOutcome, model: any Classifier, stoppedAt: (Int, Int))
+        /// Trains `makeModel(firstSeed)` with `trainer` until `shouldStop` has been asked
+        /// `stopAfterPolls` times (the trainer asks after every step but an epoch's last, and after
+        /// every epoch), round-trips the checkpoint through its file into a fresh model built from
+        /// another seed, and finishes the run.
+        static func interruptedRun(_ trainer: Trainer, backend: String, firstSeed: UInt64 = 1, stopAfterPolls: Int,
+                                   in directory: URL, makeModel: (UInt64) -> any Classifier)
+            throws -> (outcome: TrainingOutcome, model: any Classifier, checkpoint: TrainingCheckpoint)
         {
-            let trainer = try trainer()
             var polls = 0
             var saved: TrainingCheckpoint?
-            let first = trainer.fit(model(backend, seed: 1), history: history(backend), shouldStop: {
+            let first = trainer.fit(makeModel(firstSeed), history: history(backend), shouldStop: {
                 polls += 1
                 return polls >= stopAfterPolls
             }, saveCheckpoint: { saved = $0 })
@@ -65,10 +66,10 @@ extension ReliabilityTests {
             let file = directory.appendingPathComponent(TrainingCheckpoint.fileName)
             try #require(saved).write(to: file)
             let checkpoint = try TrainingCheckpoint.read(from: file)
-            let resumed = model(backend, seed: 99)
+            let resumed = makeModel(99)
             try checkpoint.restore(into: resumed, for: trainer)
             let outcome = trainer.fit(resumed, history: history(backend), resumingFrom: checkpoint, saveCheckpoint: { _ in })
-            return (outcome, resumed, (checkpoint.completedEpochs, checkpoint.batchesIntoEpoch))
+            return (outcome, resumed, checkpoint)
         }
 
         @Test(arguments: ["manual", "adam", "momentum"], [24, 31])
@@ -79,7 +80,11 @@ extension ReliabilityTests {
             let whole = Self.model(backend, seed: 1)
             let expected = reference.fit(whole, history: Self.history(backend), saveCheckpoint: { lastCheckpoint = $0 })
             let scratch = try TemporaryDirectory()
-            let (outcome, resumed, stoppedAt) = try Self.interruptedRun(backend, stopAfterPolls: stopAfterPolls, in: scratch.url)
+            let (outcome, resumed, checkpoint) = try Self.interruptedRun(try Self.trainer(), backend: backend,
+                                                                         stopAfterPolls: stopAfterPolls, in: scratch.url) {
+                Self.model(backend, seed: $0)
+            }
+            let stoppedAt = (checkpoint.completedEpochs, checkpoint.batchesIntoEpoch)
             #expect(stopAfterPolls == 24 ? stoppedAt == (2, 0) : stoppedAt == (2, 7), "stopped at \(stoppedAt)")
 
             #expect(expected.history.epochs.count == Self.epochs && !outcome.interrupted)
