@@ -17,7 +17,8 @@ public struct CompareBackends: ParsableCommand {
         discussion: """
             Writes comparison.svg (both training-loss and both validation-accuracy curves), comparison.txt \
             (the table) and a full run directory per backend (manual/, autograd/) into the output directory.
-            """)
+            """,
+        version: Backprop.version)
 
     /// The largest relative difference of per-epoch training losses that counts as agreement.
     public static let tolerance = 1e-4

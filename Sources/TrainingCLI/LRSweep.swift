@@ -31,7 +31,8 @@ public struct LRSweep: ParsableCommand {
             sweep.json (per rate: lr, diverged, interrupted, reason, best_val_accuracy, test_accuracy, epochs) into the \
             output directory; --lrs gives the rates. With --jobs N > 1, OpenBLAS runs one \
             thread per product, so N runs share the cores instead of fighting over them.
-            """)
+            """,
+        version: Backprop.version)
 
     /// 1e-6, 1e-5, …, 100: the assignment's nine rates at equal logarithmic steps (written as
     /// decimal literals so that each is the exact double of its name).

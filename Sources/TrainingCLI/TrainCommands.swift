@@ -15,7 +15,8 @@ public struct TrainManual: ParsableCommand {
         discussion: """
             Writes history.json, loss.svg, accuracy.svg, confusion_matrix.svg, test_report.txt and \
             model.safetensors (the best model on validation, PyTorch names) into the run directory.
-            """)
+            """,
+        version: Backprop.version)
 
     @OptionGroup public var options: ExperimentOptions
     @OptionGroup public var rate: LearningRateOption
@@ -67,7 +68,8 @@ public struct TrainAutoGrad: ParsableCommand {
             Writes history.json, loss.svg, accuracy.svg, confusion_matrix.svg, test_report.txt and \
             model.safetensors (the best model on validation, loadable by torch's load_state_dict) into the \
             run directory.
-            """)
+            """,
+        version: Backprop.version)
 
     @OptionGroup public var options: ExperimentOptions
     @OptionGroup public var rate: LearningRateOption
