@@ -94,12 +94,12 @@ import Testing
         #expect(result.status == 0, "\(result.message)")
         let history = try RunHistory.read(from: exponential.appendingPathComponent("history.json"))
         #expect(history.epochs.map(\.learningRate) == [0.1, 0.05, 0.025])
-        #expect(history.config["optimizer"] == "adamw" && history.config["gamma"] == "0.5" && history.config["patience"] == nil)
+        #expect(history.config["optimizer"] == "adamw" && history.config["gamma"] == 0.5 && history.config["patience"] == nil)
 
         let dropout = scratch.url.appendingPathComponent("dropout")
         #expect(runCommand(TrainAutoGrad.self, base + ["--dropout", "0.25", "--output", dropout.path]).status == 0)
         let config = try RunHistory.read(from: dropout.appendingPathComponent("history.json")).config
-        #expect(config["dropout"] == "0.25" && config["gamma"] == nil)
+        #expect(config["dropout"] == 0.25 && config["gamma"] == nil)
 
         let linear = scratch.url.appendingPathComponent("linear")
         #expect(runCommand(TrainAutoGrad.self, base + ["--schedule", "linear", "--output", linear.path]).status == 0)

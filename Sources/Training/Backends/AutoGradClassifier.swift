@@ -84,6 +84,8 @@ public final class AutoGradClassifier: Classifier {
     var batchesSeen = 0
 
     public var backend: String { "autograd" }
+    /// The built-in MLP's shape; `nil` for a module of your own.
+    public private(set) var architecture: ModelArchitecture?
     /// The optimizer's rate; a range test sets it batch by batch (with the constant
     /// schedule, which sets it only in `beginEpoch`).
     public var learningRate: Double {
@@ -128,6 +130,8 @@ public final class AutoGradClassifier: Classifier {
                                       activation: activation, dropout: dropout, using: &generator)
         self.init(mlp, optimizer: optimizer, learningRate: learningRate, momentum: momentum, weightDecay: weightDecay,
                   schedule: schedule, gamma: gamma, patience: patience, epochs: epochs, stepsPerEpoch: stepsPerEpoch)
+        architecture = ModelArchitecture(inputs: inputs, hidden: hidden, classes: classes, activation: activation,
+                                         batchNorm: batchNorm, dropout: dropout)
     }
 
     public func beginEpoch(_ epoch: Int) {
@@ -156,6 +160,18 @@ public final class AutoGradClassifier: Classifier {
         optimizer.step()
         batchesSeen += 1
         return (value, correct)
+    }
+
+    /// The logits of a batch of features `[N, inputs]`, in evaluation mode (batch norm's
+    /// running statistics, no dropout) and without recording a tape.
+    ///
+    /// ```swift
+    /// let predicted = model.logits(features).argmax(axis: 1)   // a class per row
+    /// ```
+    public func logits(_ inputs: NDArray<Float>) -> NDArray<Float> {
+        module.eval()
+        defer { module.train() }
+        return withNoGrad { module(Tensor(inputs)).data }
     }
 
     public func evaluate(_ inputs: NDArray<Float>, labels: [Int]) -> (lossSum: Double, predictions: [Int]) {

@@ -14,12 +14,14 @@ public final class ManualClassifier: Classifier {
     public var learningRate: Double
 
     public var backend: String { "manual" }
+    public let architecture: ModelArchitecture?
 
     public init(inputs: Int, hidden: [Int], classes: Int, activation: Activation = .relu,
                 learningRate: Double, seed: UInt64) {
         model = ArrayKit.MLP<Float>(inputs: inputs, hidden: hidden, classes: classes,
                                     activation: activation, seed: seed)
         self.learningRate = learningRate
+        architecture = ModelArchitecture(inputs: inputs, hidden: hidden, classes: classes, activation: activation)
     }
 
     public func beginEpoch(_ epoch: Int) {}

@@ -68,10 +68,10 @@ public struct LearningRateSweep: Sendable {
     public var backend: String
     public var dataset: String
     /// The shared settings of every run (flag-like, as in `history.json`), without `lr`.
-    public var config: [String: String]
+    public var config: [String: ConfigValue]
     public var runs: [SweepRun]
 
-    public init(backend: String, dataset: String, config: [String: String], runs: [SweepRun]) {
+    public init(backend: String, dataset: String, config: [String: ConfigValue], runs: [SweepRun]) {
         self.backend = backend
         self.dataset = dataset
         self.config = config

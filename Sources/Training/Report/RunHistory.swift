@@ -116,7 +116,7 @@ public struct TestMetrics: Codable, Sendable, Equatable {
 /// (see `NullWhenNonFinite`), so the file stays valid JSON when a run diverges.
 ///
 /// ```swift
-/// var history = RunHistory(backend: "manual", config: ["lr": "0.1", "seed": "42"],
+/// var history = RunHistory(backend: "manual", config: ["lr": 0.1, "seed": 42, "hidden_dims": [128]],
 ///                          blas: BLAS.summary, dataset: datasetSummary)
 /// history.epochs.append(record)
 /// history.bestEpoch = 7
@@ -126,8 +126,9 @@ public struct TestMetrics: Codable, Sendable, Equatable {
 public struct RunHistory: Codable, Sendable, Equatable {
     /// Which implementation trained: `manual` or `autograd`.
     public var backend: String
-    /// The run's settings as flag-like key/values, e.g. `["hidden_dims": "128", "lr": "0.1"]`.
-    public var config: [String: String]
+    /// The run's settings by flag name in snake_case, typed: `["hidden_dims": [128], "lr": 0.1,
+    /// "shuffle": true]`.
+    public var config: [String: ConfigValue]
     /// `BLAS.summary` at the time of the run.
     public var blas: String
     public var dataset: DatasetSummary
@@ -142,10 +143,15 @@ public struct RunHistory: Codable, Sendable, Equatable {
     public var divergenceReason: String?
     /// When the run started, ISO 8601.
     public var startedAt: String
-    /// Bumped when the layout of this file changes incompatibly.
+    /// Bumped when the layout of this file changes incompatibly: 2 since the settings are
+    /// typed (format 1, up to commit e80f2e6, wrote them as strings; it still reads, upgraded
+    /// by ``ConfigValue/upgrading(_:from:)``).
     public var formatVersion: Int
 
-    public init(backend: String, config: [String: String], blas: String, dataset: DatasetSummary,
+    /// The format this program writes, and the newest it reads.
+    public static let currentFormatVersion = 2
+
+    public init(backend: String, config: [String: ConfigValue], blas: String, dataset: DatasetSummary,
                 epochs: [EpochRecord] = [], bestEpoch: Int? = nil, test: TestMetrics? = nil,
                 diverged: Bool = false, divergenceReason: String? = nil, startedAt: Date = Date()) {
         self.backend = backend
@@ -158,12 +164,39 @@ public struct RunHistory: Codable, Sendable, Equatable {
         self.diverged = diverged
         self.divergenceReason = divergenceReason
         self.startedAt = ISO8601DateFormatter().string(from: startedAt)
-        self.formatVersion = 1
+        self.formatVersion = Self.currentFormatVersion
     }
 
     private enum CodingKeys: String, CodingKey {
         case backend, config, blas, dataset, epochs, bestEpoch = "best_epoch", test, diverged,
              divergenceReason = "divergence_reason", startedAt = "started_at", formatVersion = "format_version"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        formatVersion = try container.decode(Int.self, forKey: .formatVersion)
+        guard (1...Self.currentFormatVersion).contains(formatVersion) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .formatVersion, in: container,
+                debugDescription: "format_version \(formatVersion) is newer than this program reads "
+                    + "(\(Self.currentFormatVersion)) — use the version of Backprop that wrote it, or a newer one")
+        }
+        if formatVersion == 1 {
+            let strings = try container.decode([String: String].self, forKey: .config)
+            config = Dictionary(uniqueKeysWithValues: strings.map { ($0.key, ConfigValue.upgrading($0.key, from: $0.value)) })
+            formatVersion = Self.currentFormatVersion   // what it is now, and how it is written again
+        } else {
+            config = try container.decode([String: ConfigValue].self, forKey: .config)
+        }
+        backend = try container.decode(String.self, forKey: .backend)
+        blas = try container.decode(String.self, forKey: .blas)
+        dataset = try container.decode(DatasetSummary.self, forKey: .dataset)
+        epochs = try container.decode([EpochRecord].self, forKey: .epochs)
+        bestEpoch = try container.decodeIfPresent(Int.self, forKey: .bestEpoch)
+        test = try container.decodeIfPresent(TestMetrics.self, forKey: .test)
+        diverged = try container.decode(Bool.self, forKey: .diverged)
+        divergenceReason = try container.decodeIfPresent(String.self, forKey: .divergenceReason)
+        startedAt = try container.decode(String.self, forKey: .startedAt)
     }
 
     /// The record of the kept epoch.
@@ -193,7 +226,10 @@ public struct RunHistory: Codable, Sendable, Equatable {
         do { data = try Data(contentsOf: url) } catch {
             throw RunHistoryError(description: "cannot read \(url.path): \(error.localizedDescription) — check the path of the run directory")
         }
-        do { return try JSONDecoder().decode(RunHistory.self, from: data) } catch {
+        do { return try JSONDecoder().decode(RunHistory.self, from: data) } catch DecodingError.dataCorrupted(let context)
+            where context.codingPath.last?.stringValue == CodingKeys.formatVersion.stringValue {
+            throw RunHistoryError(description: "\(url.path): \(context.debugDescription)")
+        } catch {
             throw RunHistoryError(description: "\(url.path) is not a run history (\(error)) — it should be the history.json a training run wrote")
         }
     }

@@ -51,6 +51,12 @@ public struct TrainingCheckpoint {
     /// The command line that started the run, so `--resume` can rebuild it.
     public var arguments: [String]
 
+    /// The training steps taken: the position in the run as a step number (the last one of
+    /// `metrics.jsonl` a resumed run keeps).
+    public var stepsTaken: Int {
+        completedEpochs * (loader.trainCount / loader.batchSize) + batchesIntoEpoch
+    }
+
     /// The sums of an epoch in progress.
     public struct PartialEpoch: Codable, Sendable, Equatable {
         public var lossSum = 0.0

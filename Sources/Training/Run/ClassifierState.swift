@@ -40,9 +40,15 @@ public struct ClassifierState {
         }
     }
 
-    /// Writes the state as a safetensors file PyTorch loads (`format: pt`), atomically.
-    public func write(to url: URL) throws {
-        try Safetensors.write(parameters.map { (name: $0.0, array: $0.1) }, to: url, metadata: ["format": "pt"],
+    /// Writes the state as a safetensors file PyTorch loads (`format: pt`), atomically, with
+    /// `description` (architecture, normalization, dataset, class names) in its metadata.
+    ///
+    /// ```swift
+    /// try state.write(to: url, description: ModelDescription(architecture: model.architecture, normalization: n))
+    /// ```
+    public func write(to url: URL, description: ModelDescription? = nil) throws {
+        let metadata = (description?.metadata ?? [:]).merging(["format": "pt"]) { _, pt in pt }
+        try Safetensors.write(parameters.map { (name: $0.0, array: $0.1) }, to: url, metadata: metadata,
                               integerTensors: integers)
     }
 }

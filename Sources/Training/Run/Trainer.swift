@@ -111,8 +111,16 @@ public struct Trainer {
     public func evaluate(_ model: any Classifier, on loader: DataLoader)
         -> (loss: Double, accuracy: Double, confusion: ConfusionMatrix)
     {
+        Self.evaluate(model, on: loader, classCount: classNames.count)
+    }
+
+    /// Mean loss, accuracy and confusion matrix of `model` over every sample of `loader`,
+    /// without a trainer (a saved model on a test set).
+    public static func evaluate(_ model: any Classifier, on loader: DataLoader, classCount: Int)
+        -> (loss: Double, accuracy: Double, confusion: ConfusionMatrix)
+    {
         var lossSum = 0.0
-        var confusion = ConfusionMatrix(classCount: classNames.count)
+        var confusion = ConfusionMatrix(classCount: classCount)
         for batch in loader.batches() {
             let result = model.evaluate(batch.features, labels: batch.labels)
             lossSum += result.lossSum
