@@ -8,7 +8,7 @@ import ArrayKit
 /// let model = ManualClassifier(inputs: 784, hidden: [128], classes: 10, learningRate: 0.1, seed: 42)
 /// ```
 public final class ManualClassifier: Classifier {
-    public let model: ArrayKit.MLP<Float>
+    public let model: MLP<Float>
     let loss = SoftmaxCrossEntropy<Float>()
     /// Settable so a range test can raise it batch by batch.
     public var learningRate: Double
@@ -17,7 +17,7 @@ public final class ManualClassifier: Classifier {
 
     public init(inputs: Int, hidden: [Int], classes: Int, activation: Activation = .relu,
                 learningRate: Double, seed: UInt64) {
-        model = ArrayKit.MLP<Float>(inputs: inputs, hidden: hidden, classes: classes,
+        model = MLP<Float>(inputs: inputs, hidden: hidden, classes: classes,
                                     activation: activation, seed: seed)
         self.learningRate = learningRate
     }
