@@ -7,6 +7,7 @@ extension nn {
     /// let y = nn.ReLU<Float>()(x)
     /// ```
     public final class ReLU<Scalar: NDScalar>: Module<Scalar> {
+        /// The layer; it has no parameters.
         public override init() { super.init() }
         @_specialize(where Scalar == Float)
         @_specialize(where Scalar == Double)
@@ -22,6 +23,7 @@ extension nn {
         /// The value the activation approaches for large negative inputs is `−alpha`.
         public let alpha: Scalar
 
+        /// An ELU with the given `alpha`.
         public init(alpha: Scalar = 1) {
             self.alpha = alpha
             super.init()
@@ -45,6 +47,7 @@ extension nn {
         /// The source of the masks; part of the state to checkpoint for an exact resume.
         public var generator: SplitMix64
 
+        /// Drops with probability `p`, in [0, 1], drawing the masks from `generator`.
         public init(p: Double = 0.5, generator: SplitMix64) {
             precondition(p >= 0 && p <= 1, "Dropout: p must be in [0, 1], got \(p)")
             self.p = p

@@ -29,6 +29,7 @@ extension nn {
         /// The weight of the newest batch in the running statistics.
         public let momentum: Double
 
+        /// Normalizes `features` features (positive); without `affine`, no learned scale and shift (PyTorch's defaults).
         public init(_ features: Int, eps: Double = 1e-5, momentum: Double = 0.1, affine: Bool = true) {
             precondition(features > 0, "BatchNorm1d: features must be positive, got \(features)")
             weight = affine ? Tensor(.ones([features]), requiresGrad: true) : nil

@@ -9,8 +9,10 @@ extension nn {
     /// let loss = criterion(model(x), labels: y)
     /// ```
     public struct CrossEntropyLoss: Sendable {
+        /// The loss; it has no settings.
         public init() {}
 
+        /// The mean cross-entropy of `logits` (samples, classes) against one class index per sample.
         public func callAsFunction<Scalar>(_ logits: Tensor<Scalar>, labels: [Int]) -> Tensor<Scalar> {
             crossEntropy(logits: logits, labels: labels)
         }
@@ -22,8 +24,10 @@ extension nn {
     /// let loss = nn.MSELoss()(prediction, target)
     /// ```
     public struct MSELoss: Sendable {
+        /// The loss; it has no settings.
         public init() {}
 
+        /// The mean of `(prediction − target)²` over all elements; the shapes must be equal.
         public func callAsFunction<Scalar>(_ prediction: Tensor<Scalar>, _ target: Tensor<Scalar>) -> Tensor<Scalar> {
             precondition(prediction.shape == target.shape,
                          "MSELoss: prediction \(shapeText(prediction.shape)) and target \(shapeText(target.shape)) differ")

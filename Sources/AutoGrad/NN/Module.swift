@@ -22,6 +22,7 @@ extension nn {
         private var ownBuffers: [(name: String, tensor: Tensor<Scalar>)] = []
         private var children: [(name: String, module: Module<Scalar>)] = []
 
+        /// A module with no parameters, buffers or children yet; a subclass registers its own.
         public init() {}
 
         /// Records a trained tensor under `name`. It should require a gradient.

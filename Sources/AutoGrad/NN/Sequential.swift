@@ -45,12 +45,19 @@ extension nn {
     /// `for` allowed.
     @resultBuilder
     public enum SequentialBuilder<Scalar: NDScalar> {
+        /// One module.
         public static func buildExpression(_ module: Module<Scalar>) -> [Module<Scalar>] { [module] }
+        /// Several modules, in order.
         public static func buildExpression(_ modules: [Module<Scalar>]) -> [Module<Scalar>] { modules }
+        /// The modules of a block, in order.
         public static func buildBlock(_ parts: [Module<Scalar>]...) -> [Module<Scalar>] { parts.flatMap { $0 } }
+        /// The modules of an `if` that ran, or none.
         public static func buildOptional(_ part: [Module<Scalar>]?) -> [Module<Scalar>] { part ?? [] }
+        /// The modules of the `if` branch.
         public static func buildEither(first part: [Module<Scalar>]) -> [Module<Scalar>] { part }
+        /// The modules of the `else` branch.
         public static func buildEither(second part: [Module<Scalar>]) -> [Module<Scalar>] { part }
+        /// The modules of every pass through a `for` loop.
         public static func buildArray(_ parts: [[Module<Scalar>]]) -> [Module<Scalar>] { parts.flatMap { $0 } }
     }
 }

@@ -3,7 +3,10 @@ import AutoGrad
 
 /// The optimizers `train-autograd` offers.
 public enum OptimizerChoice: String, CaseIterable, Sendable {
-    case sgd, adam
+    /// Stochastic gradient descent, optionally with momentum, as `torch.optim.SGD`.
+    case sgd
+    /// Adam with the L2 penalty in the gradient, as `torch.optim.Adam`.
+    case adam
     /// Adam with decoupled weight decay, as `torch.optim.AdamW`.
     case adamw
 
@@ -73,6 +76,7 @@ public enum ScheduleChoice: String, CaseIterable, Sendable {
 ///                                 epochs: 10, stepsPerEpoch: 429)
 /// ```
 public final class AutoGradClassifier: Classifier {
+    /// The network being trained.
     public let module: nn.Module<Float>
     /// The batch's mean loss, from the logits and the labels.
     let loss: (_ logits: Tensor<Float>, _ labels: [Int]) -> Tensor<Float>

@@ -8,6 +8,7 @@ import ArrayKit
 /// let model = ManualClassifier(inputs: 784, hidden: [128], classes: 10, learningRate: 0.1, seed: 42)
 /// ```
 public final class ManualClassifier: Classifier {
+    /// The hand-written network being trained.
     public let model: MLP<Float>
     let loss = SoftmaxCrossEntropy<Float>()
     /// Settable so a range test can raise it batch by batch.
@@ -15,6 +16,7 @@ public final class ManualClassifier: Classifier {
 
     public var backend: String { "manual" }
 
+    /// An MLP of the given widths with weights drawn from `seed`, trained by plain SGD at `learningRate`.
     public init(inputs: Int, hidden: [Int], classes: Int, activation: Activation = .relu,
                 learningRate: Double, seed: UInt64) {
         model = MLP<Float>(inputs: inputs, hidden: hidden, classes: classes,
