@@ -61,5 +61,14 @@ let package = Package(
         // ArrayKit's hand-written backprop against AutoGrad's tape, and both against PyTorch
         // fixtures made by scripts/make_reference_fixtures.py.
         .testTarget(name: "CrossCheckTests", dependencies: ["ArrayKit", "AutoGrad", "ArrayAssertions", "ReferencePython"], resources: [.copy("Fixtures")]),
+        // Every ```swift block of README.md and Docs/*.md, extracted at build time into this
+        // target (one file each) and run; see Tests/DocSnippetExtractor/main.swift. Warnings are
+        // off here only: a snippet shows values it does not go on to use.
+        .executableTarget(name: "DocSnippetExtractor", path: "Tests/DocSnippetExtractor"),
+        .plugin(name: "DocSnippetsPlugin", capability: .buildTool(), dependencies: ["DocSnippetExtractor"]),
+        .testTarget(
+            name: "DocSnippetTests", dependencies: ["ArrayKit", "AutoGrad", "Training"],
+            plugins: ["DocSnippetsPlugin"]
+        ),
     ]
 )

@@ -15,7 +15,9 @@ import RealModule
 /// let dx = fc.backward(dy)           // (S, 784); fc.weightGradient, fc.biasGradient set
 /// ```
 public final class Linear<Scalar: NDScalar>: Layer {
+    /// The input width, the columns of `weight`.
     public let inFeatures: Int
+    /// The output width, the rows of `weight`.
     public let outFeatures: Int
     /// `W`, shape `[outFeatures, inFeatures]`.
     public var weight: NDArray<Scalar>

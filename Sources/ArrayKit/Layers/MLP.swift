@@ -20,9 +20,13 @@
 /// model.clearCache()
 /// ```
 public final class MLP<Scalar: NDScalar>: Layer {
+    /// The input width (784 for a flattened 28 × 28 image).
     public let inputs: Int
+    /// The hidden widths, input side first; empty for multinomial logistic regression.
     public let hidden: [Int]
+    /// The output width: one logit per class.
     public let classes: Int
+    /// The nonlinearity after each hidden ``Linear``.
     public let activation: Activation
     /// The modules in order, indexed as in `torch.nn.Sequential`.
     public let layers: [any Layer<Scalar>]

@@ -22,6 +22,7 @@ public struct RunDirectoryError: Error, CustomStringConvertible {
 /// try model.save(to: run.file("model.safetensors"))
 /// ```
 public struct RunDirectory: Sendable {
+    /// The directory.
     public let url: URL
     /// Whether this run created the directory (as opposed to reusing an existing one).
     public let isNew: Bool

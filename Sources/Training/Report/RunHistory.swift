@@ -11,15 +11,20 @@ import Foundation
 public struct EpochRecord: Codable, Sendable, Equatable {
     /// 1-based.
     public var epoch: Int
+    /// The mean training loss over the samples trained on.
     @NullWhenNonFinite public var trainLoss: Double
+    /// The fraction of training samples classified correctly while training.
     @NullWhenNonFinite public var trainAccuracy: Double
+    /// The mean validation loss.
     @NullWhenNonFinite public var valLoss: Double
+    /// The fraction of validation samples classified correctly.
     @NullWhenNonFinite public var valAccuracy: Double
     /// The rate in effect during the epoch (its first step's, under a schedule).
     @NullWhenNonFinite public var learningRate: Double
     /// Wall-clock time of the epoch: training and validation.
     @NullWhenNonFinite public var seconds: Double
 
+    /// A record from its measurements.
     public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, valLoss: Double,
                 valAccuracy: Double, learningRate: Double, seconds: Double) {
         self.epoch = epoch
@@ -56,12 +61,18 @@ public struct DatasetSummary: Codable, Sendable, Equatable {
     /// The scalar mean and standard deviation of the training pixels (after scaling to
     /// [0, 1]) that every split was normalized with: `x' = (x − mean) / std`.
     @NullWhenNonFinite public var normalizationMean: Double
+    /// The standard deviation that goes with `normalizationMean`.
     @NullWhenNonFinite public var normalizationStd: Double
+    /// Samples trained on.
     public var trainCount: Int
+    /// Samples held out for validation.
     public var validationCount: Int
+    /// Samples in the test set.
     public var testCount: Int
+    /// One name per class, in label order.
     public var classNames: [String]
 
+    /// A summary from its parts.
     public init(name: String, directory: String? = nil, normalizationMean: Double, normalizationStd: Double,
                 trainCount: Int, validationCount: Int, testCount: Int, classNames: [String]) {
         self.name = name
@@ -84,14 +95,18 @@ public struct DatasetSummary: Codable, Sendable, Equatable {
 /// The test-set metrics of the model kept (best on validation): mean loss and the
 /// classification report. In JSON the report's fields sit beside `loss`.
 public struct TestMetrics: Codable, Sendable, Equatable {
+    /// The mean test loss.
     @NullWhenNonFinite public var loss: Double
+    /// Accuracy, per-class precision, recall and F1, and the confusion matrix.
     public var report: ClassificationReport
 
+    /// Metrics from their parts.
     public init(loss: Double, report: ClassificationReport) {
         self.loss = loss
         self.report = report
     }
 
+    /// The test accuracy, the report's.
     public var accuracy: Double { report.accuracy }
 
     private enum CodingKeys: String, CodingKey { case loss }
@@ -131,7 +146,9 @@ public struct RunHistory: Codable, Sendable, Equatable {
     public var config: [String: ConfigValue]
     /// `BLAS.summary` at the time of the run.
     public var blas: String
+    /// The dataset and its normalization.
     public var dataset: DatasetSummary
+    /// One record per finished epoch.
     public var epochs: [EpochRecord]
     /// The epoch whose model was kept (highest validation accuracy); `nil` before any epoch.
     public var bestEpoch: Int?
@@ -151,6 +168,7 @@ public struct RunHistory: Codable, Sendable, Equatable {
     /// The format this program writes, and the newest it reads.
     public static let currentFormatVersion = 2
 
+    /// A history with no epochs yet; `startedAt` defaults to now.
     public init(backend: String, config: [String: ConfigValue], blas: String, dataset: DatasetSummary,
                 epochs: [EpochRecord] = [], bestEpoch: Int? = nil, test: TestMetrics? = nil,
                 diverged: Bool = false, divergenceReason: String? = nil, startedAt: Date = Date()) {

@@ -77,9 +77,12 @@ extension Classifier {
 /// try resumed.load(trainingState: state)
 /// ```
 public struct TrainingState: Sendable {
+    /// Optimizer buffers by name, such as `"state.0.momentum_buffer"`.
     public var tensors: [(name: String, array: NDArray<Float>)]
+    /// Counters by name, such as `"batches_seen"`.
     public var counters: [String: Int]
 
+    /// A state from its parts; empty by default, as for plain SGD without momentum.
     public init(tensors: [(name: String, array: NDArray<Float>)] = [], counters: [String: Int] = [:]) {
         self.tensors = tensors
         self.counters = counters

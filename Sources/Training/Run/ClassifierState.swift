@@ -12,7 +12,9 @@ import Foundation
 /// try other.load(state: ClassifierState(contentsOf: url))
 /// ```
 public struct ClassifierState {
+    /// Parameters and floating-point buffers by name, in state-dict order.
     public var parameters: [(String, NDArray<Float>)]
+    /// Integer buffers (`"1.num_batches_tracked"`) with their values and shapes.
     public var integers: [(name: String, values: [Int64], shape: [Int])]
 
     /// A state from its parts.

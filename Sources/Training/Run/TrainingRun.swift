@@ -17,8 +17,11 @@ import Foundation
 /// let outcome = run.finish()   // the best model restored and tested
 /// ```
 public final class TrainingRun {
+    /// The data, epoch count and progress reporter the run uses.
     public let trainer: Trainer
+    /// The model being trained.
     public let model: any Classifier
+    /// The finished epochs, then the best epoch and test metrics once the run is finished.
     public private(set) var history: RunHistory
     /// The best model on validation so far.
     public private(set) var best: (epoch: Int, accuracy: Double, state: ClassifierState)?
