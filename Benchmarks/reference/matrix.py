@@ -146,7 +146,16 @@ def main():
     p.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
     p.add_argument("--skip-build", action="store_true", help="use the epoch-bench already built")
     p.add_argument("--json", help="also write every run's report here")
+    p.add_argument("--table", help="print the table of a run saved with --json, without running anything")
     a = p.parse_args()
+    if a.table:
+        with open(a.table) as f:
+            saved = json.load(f)
+        for key in ("threads", "design", "rounds", "fraction", "warmup_batches"):
+            setattr(a, key, saved.get(key, getattr(a, key)))
+        configs = [dict(row["config"], hidden=tuple(row["config"]["hidden"])) for row in saved["rows"]]
+        table(configs, saved["runs"], saved["limits"], a)
+        return
     if a.quick:
         a.rounds, a.fraction = 1, 1 / 16
     configs = partial_design() if a.design == "partial" else full_design()
@@ -183,48 +192,48 @@ def main():
                 print(f"round {round_} {name(c):34s} {framework:9s} epoch {report['wall']:7.3f} s "
                       f"(CPU {report['cpu']:7.3f}), peak {report['peak_mb']:5.0f} MB, loss {loss:.3f}", file=sys.stderr)
 
-    # A ratio is taken within a round, then the median over rounds.
-    def ratio(runs_, ours, theirs, key):
-        return statistics.median(o[key] / t[key] for o, t in zip(runs_[ours], runs_[theirs]))
+    report = table(configs, runs, limits, a)
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"threads": a.threads, "design": a.design, "rounds": a.rounds, "fraction": a.fraction,
+                       "warmup_batches": a.warmup_batches, "limits": limits, "rows": report, "runs": runs}, f, indent=1)
 
-    def median(runs_, framework, key):
-        return statistics.median(r[key] for r in runs_[framework])
+
+def table(configs, runs, limits, a):
+    """Prints the table in Markdown and returns its rows."""
+    def ratio(r, ours, theirs, key):   # within each round, then the median over rounds
+        return statistics.median(o[key] / t[key] for o, t in zip(r[ours], r[theirs]))
+
+    def median(r, framework, key):
+        return statistics.median(x[key] for x in r[framework])
 
     clock = "cpu" if a.threads == 1 else "wall"
-    rows = []
     print(f"\n{a.design} design, {len(configs)} configurations, {a.rounds} round(s), {a.threads} thread(s), "
           f"{a.fraction:g} of an epoch timed after {a.warmup_batches} warm-up batches; medians over rounds.")
-    print(f"Floors by {'CPU time' if clock == 'cpu' else 'wall clock'}; ratios to the floor of "
-          f"{'CPU' if clock == 'cpu' else 'wall'} seconds.\n")
-    print("| configuration | AutoGrad s/epoch (CPU) | AutoGrad / PyTorch, wall · CPU | ArrayKit / NumPy, wall · CPU "
-          "| floor s | AutoGrad / floor | ArrayKit / floor | peak MB: AutoGrad · PyTorch · ArrayKit · NumPy |")
+    print(f"Floors and ratios to them by {'CPU time' if clock == 'cpu' else 'wall clock'}.\n")
+    print("| configuration | AutoGrad s/epoch, wall (CPU) | AutoGrad / PyTorch, wall · CPU | ArrayKit / NumPy, wall · CPU "
+          "| floor s | / floor: AutoGrad · PyTorch | / floor: ArrayKit · NumPy "
+          "| peak MB: AutoGrad · PyTorch · ArrayKit · NumPy |")
     print("|---|---|---|---|---|---|---|---|")
+    rows = []
     for c in configs:
         r = runs[name(c)]
         floor = floor_seconds(c, limits, a.threads, clock)
         row = {"config": c, "name": name(c), "floor": floor,
-               "autograd": median(r, "autograd", "wall"), "autograd_cpu": median(r, "autograd", "cpu"),
-               "pytorch": median(r, "pytorch", "wall"), "pytorch_cpu": median(r, "pytorch", "cpu"),
-               "autograd_pytorch": ratio(r, "autograd", "pytorch", "wall"),
-               "autograd_pytorch_cpu": ratio(r, "autograd", "pytorch", "cpu"),
-               "autograd_floor": median(r, "autograd", clock) / floor,
-               "peak_mb": {f: max(x["peak_mb"] for x in r[f]) for f in r}}
+               "wall": {f: median(r, f, "wall") for f in r}, "cpu": {f: median(r, f, "cpu") for f in r},
+               "to_floor": {f: median(r, f, clock) / floor for f in r},
+               "peak_mb": {f: max(x["peak_mb"] for x in r[f]) for f in r},
+               "autograd_pytorch": [ratio(r, "autograd", "pytorch", k) for k in ("wall", "cpu")]}
         if "arraykit" in r:
-            row.update(arraykit=median(r, "arraykit", "wall"), numpy=median(r, "numpy", "wall"),
-                       arraykit_numpy=ratio(r, "arraykit", "numpy", "wall"),
-                       arraykit_numpy_cpu=ratio(r, "arraykit", "numpy", "cpu"),
-                       arraykit_floor=median(r, "arraykit", clock) / floor)
+            row["arraykit_numpy"] = [ratio(r, "arraykit", "numpy", k) for k in ("wall", "cpu")]
         rows.append(row)
-        ak = (f"{row['arraykit_numpy']:.2f} · {row['arraykit_numpy_cpu']:.2f}" if "arraykit" in r else "")
-        akf = f"{row['arraykit_floor']:.2f}" if "arraykit" in r else ""
+        pair = lambda key: " · ".join(f"{x:.2f}" for x in row[key]) if key in row else ""
+        floors = lambda names: " · ".join(f"{row['to_floor'][f]:.2f}" for f in names if f in r)
         peaks = " · ".join(f"{row['peak_mb'][f]:.0f}" for f in ["autograd", "pytorch", "arraykit", "numpy"] if f in r)
-        print(f"| {name(c)} | {row['autograd']:.3f} ({row['autograd_cpu']:.3f}) | "
-              f"{row['autograd_pytorch']:.2f} · {row['autograd_pytorch_cpu']:.2f} | {ak} | {floor:.3f} | "
-              f"{row['autograd_floor']:.2f} | {akf} | {peaks} |")
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump({"threads": a.threads, "design": a.design, "rounds": a.rounds, "fraction": a.fraction,
-                       "limits": limits, "rows": rows, "runs": runs}, f, indent=1)
+        print(f"| {name(c)} | {row['wall']['autograd']:.3f} ({row['cpu']['autograd']:.3f}) | {pair('autograd_pytorch')} "
+              f"| {pair('arraykit_numpy')} | {floor:.3f} | {floors(['autograd', 'pytorch'])} "
+              f"| {floors(['arraykit', 'numpy'])} | {peaks} |")
+    return rows
 
 
 if __name__ == "__main__":
