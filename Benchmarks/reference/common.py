@@ -1,6 +1,7 @@
 """Shared by the NumPy and PyTorch reference trainings: the same data pipeline as
 Backprop's (pixels / 255, normalized by the training split's scalar mean and std,
-55,000 / 5,000 split, batch 128, drop the last partial training batch)."""
+55,000 / 5,000 split, batch 128, drop the last partial training batch), the options of
+epoch-bench and the timed loop over epochs."""
 import argparse
 import gzip
 import json
@@ -19,10 +20,40 @@ def parse_args():
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--lr", type=float, default=0.1)
     p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--hidden", type=int, default=128)
+    p.add_argument("--hidden", type=lambda text: [int(w) for w in text.split(",")], default=[128],
+                   help="hidden widths, comma-separated (512,256)")
+    p.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd")
+    p.add_argument("--momentum", type=float, default=0.0)
+    p.add_argument("--batch-norm", action="store_true")
+    p.add_argument("--warmup-batches", type=int, default=0, help="batches trained before the first timed epoch")
+    p.add_argument("--batches", type=int, help="time only the first N batches of each epoch")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--data-dir", default=DEFAULT_DIR)
     return p.parse_args()
+
+
+def train(a, tx, ty, step, permutation, validate):
+    """Runs the warm-up batches, then `a.epochs` timed epochs of `step(x, y) -> mean loss`
+    over batches in the order `permutation(n)` draws; returns the epoch records.
+    `validate()` (outside the timed part) returns the validation accuracy."""
+    steps = len(tx) // a.batch_size
+    timed = min(a.batches or steps, steps)
+    warmup = permutation(len(tx))
+    for i in range(0, min(a.warmup_batches, steps) * a.batch_size, a.batch_size):
+        idx = warmup[i:i + a.batch_size]
+        step(tx[idx], ty[idx])
+    epochs = []
+    for epoch in range(1, a.epochs + 1):
+        start, cpu_start = time.perf_counter(), time.process_time()
+        order = permutation(len(tx))
+        total = 0.0
+        for i in range(0, timed * a.batch_size, a.batch_size):
+            idx = order[i:i + a.batch_size]
+            total += step(tx[idx], ty[idx])
+        seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
+        epochs.append({"epoch": epoch, "train_loss": total / timed, "seconds": seconds, "cpu_seconds": cpu_seconds,
+                       "val_accuracy": validate()})
+    return epochs, timed, steps
 
 
 def load_idx(path):
@@ -59,8 +90,10 @@ def load(directory=DEFAULT_DIR):
             sx, sy.astype(np.int64), load_seconds)
 
 
-def report(framework, epochs, load_seconds, test_accuracy):
+def report(framework, trained, load_seconds, test_accuracy):
+    epochs, batches, steps = trained
     print(json.dumps({"framework": framework, "load_seconds": load_seconds,
                       "epoch_seconds": [e["seconds"] for e in epochs],
                       "epoch_cpu_seconds": [e["cpu_seconds"] for e in epochs],
-                      "epochs": epochs, "test_accuracy": test_accuracy}))
+                      "epochs": epochs, "test_accuracy": test_accuracy,
+                      "batches": batches, "steps_per_epoch": steps}))

@@ -1,6 +1,8 @@
-"""The assignment's NumPy MLP (784-128-10, ReLU, softmax cross-entropy, SGD 0.1, batch 128),
-written the way a careful NumPy user would, as the speed and accuracy reference."""
-import time
+"""The assignment's NumPy MLP (784-128-10, ReLU, softmax cross-entropy, SGD 0.1, batch 128;
+other hidden widths and batch sizes through the options), written the way a careful NumPy
+user would, as the speed and accuracy reference. Plain SGD only, no batch norm, as
+ArrayKit's hand-written layers."""
+import sys
 
 import numpy as np
 
@@ -9,48 +11,45 @@ import common
 
 def main():
     a = common.parse_args()
+    if a.optimizer != "sgd" or a.momentum or a.batch_norm:
+        sys.exit("train_numpy.py trains with plain SGD and no batch norm")
     tx, ty, vx, vy, sx, sy, load_seconds = common.load(a.data_dir)
     rng = np.random.default_rng(a.seed)
-    w1 = (rng.standard_normal((a.hidden, 784)) * np.sqrt(1 / 784)).astype(np.float32)
-    b1 = np.zeros(a.hidden, np.float32)
-    w2 = (rng.standard_normal((10, a.hidden)) * np.sqrt(2 / a.hidden)).astype(np.float32)
-    b2 = np.zeros(10, np.float32)
+    widths = [784] + a.hidden + [10]
+    # std √(1/in) for the input layer, √(2/in) after a ReLU, as Backprop's MLPs
+    ws = [(rng.standard_normal((o, i)) * np.sqrt((1 if n == 0 else 2) / i)).astype(np.float32)
+          for n, (i, o) in enumerate(zip(widths, widths[1:]))]
+    bs = [np.zeros(o, np.float32) for o in widths[1:]]
 
     def forward(x):
-        h = np.maximum(x @ w1.T + b1, 0)
-        z = h @ w2.T + b2
+        hs = [x]
+        for w, b in zip(ws[:-1], bs[:-1]):
+            hs.append(np.maximum(hs[-1] @ w.T + b, 0))
+        z = hs[-1] @ ws[-1].T + bs[-1]
         z = z - z.max(axis=1, keepdims=True)
         e = np.exp(z)
-        return h, e / e.sum(axis=1, keepdims=True)
+        return hs, e / e.sum(axis=1, keepdims=True)
 
-    epochs = []
-    for epoch in range(1, a.epochs + 1):
-        start, cpu_start = time.perf_counter(), time.process_time()
-        order = rng.permutation(len(tx))
-        total, count = 0.0, 0
-        for i in range(0, len(tx) - a.batch_size + 1, a.batch_size):
-            idx = order[i:i + a.batch_size]
-            x, y = tx[idx], ty[idx]
-            h, p_ = forward(x)
-            s = len(y)
-            total += -np.log(np.maximum(p_[np.arange(s), y], 1e-12)).sum()
-            count += s
-            dz = p_.copy()
-            dz[np.arange(s), y] -= 1
-            dz /= s
-            dw2 = dz.T @ h
-            db2 = dz.sum(axis=0)
-            dh = (dz @ w2) * (h > 0)
-            dw1 = dh.T @ x
-            db1 = dh.sum(axis=0)
-            w1 -= a.lr * dw1; b1 -= a.lr * db1
-            w2 -= a.lr * dw2; b2 -= a.lr * db2
-        seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
-        _, pv = forward(vx)
-        epochs.append({"epoch": epoch, "train_loss": float(total / count), "seconds": seconds, "cpu_seconds": cpu_seconds,
-                       "val_accuracy": float((pv.argmax(1) == vy).mean())})
-    _, ps = forward(sx)
-    common.report("numpy", epochs, load_seconds, float((ps.argmax(1) == sy).mean()))
+    def step(x, y):
+        hs, p_ = forward(x)
+        s = len(y)
+        loss = -np.log(np.maximum(p_[np.arange(s), y], 1e-12)).mean()
+        dz = p_.copy()
+        dz[np.arange(s), y] -= 1
+        dz /= s
+        for n in reversed(range(len(ws))):
+            dw, db = dz.T @ hs[n], dz.sum(axis=0)
+            if n > 0:
+                dz = (dz @ ws[n]) * (hs[n] > 0)
+            ws[n] -= a.lr * dw
+            bs[n] -= a.lr * db
+        return float(loss)
+
+    def validate():
+        return float((forward(vx)[1].argmax(1) == vy).mean())
+
+    trained = common.train(a, tx, ty, step, rng.permutation, validate)
+    common.report("numpy", trained, load_seconds, float((forward(sx)[1].argmax(1) == sy).mean()))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ import Training
 
 /// The run every benchmark here measures, set up as `reference/common.py` sets it up for NumPy
 /// and PyTorch: Fashion-MNIST, the last 5,000 training images (in file order) held out for
-/// validation, shuffled batches of 128.
+/// validation, shuffled batches of 128 (or `batchSize`).
 ///
 /// ```swift
 /// let (split, loader) = try DefaultRun.training(DefaultRun.loadDataset())
@@ -16,9 +16,11 @@ public enum DefaultRun {
     }
 
     /// The training/validation split of `dataset` and the loader of its training batches.
-    public static func training(_ dataset: Dataset, seed: UInt64 = 42) throws -> (split: DataSplit, loader: DataLoader) {
+    public static func training(_ dataset: Dataset, batchSize: Int = 128, seed: UInt64 = 42) throws
+        -> (split: DataSplit, loader: DataLoader)
+    {
         let split = try DataSplit(dataset, validationCount: 5_000, shuffle: false, seed: seed)
-        return (split, DataLoader.training(split.train, normalization: split.normalization, batchSize: 128, seed: seed))
+        return (split, DataLoader.training(split.train, normalization: split.normalization, batchSize: batchSize, seed: seed))
     }
 }
 
