@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "train-autograd", targets: ["train-autograd"]),
         .executable(name: "compare-backends", targets: ["compare-backends"]),
         .executable(name: "lr-sweep", targets: ["lr-sweep"]),
+        .executable(name: "evaluate-model", targets: ["evaluate-model"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
@@ -45,6 +46,7 @@ let package = Package(
         .executableTarget(name: "train-autograd", dependencies: ["TrainingCLI"]),
         .executableTarget(name: "compare-backends", dependencies: ["TrainingCLI"]),
         .executableTarget(name: "lr-sweep", dependencies: ["TrainingCLI"]),
+        .executableTarget(name: "evaluate-model", dependencies: ["TrainingCLI"]),
         // Runs python3 for the tests that compare against NumPy; not a product.
         .target(name: "ReferencePython", path: "Tests/ReferencePython"),
         // `expectEqual` for arrays: a mismatch is one issue with counts and indices, never
@@ -55,9 +57,18 @@ let package = Package(
         .testTarget(name: "AutoGradTests", dependencies: ["AutoGrad", "ArrayKit", "ArrayAssertions"]),
         // The numerical checks of every formula in Docs/ (derivations, Question 5).
         .testTarget(name: "DocsTests", dependencies: ["ArrayKit", "ArrayAssertions"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "TrainingCLI", "ArrayAssertions"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "TrainingCLI", "ArrayAssertions", "ReferencePython"], resources: [.copy("Fixtures")]),
         // ArrayKit's hand-written backprop against AutoGrad's tape, and both against PyTorch
         // fixtures made by scripts/make_reference_fixtures.py.
         .testTarget(name: "CrossCheckTests", dependencies: ["ArrayKit", "AutoGrad", "ArrayAssertions", "ReferencePython"], resources: [.copy("Fixtures")]),
+        // Every ```swift block of README.md and Docs/*.md, extracted at build time into this
+        // target (one file each) and run; see Tests/DocSnippetExtractor/main.swift. Warnings are
+        // off here only: a snippet shows values it does not go on to use.
+        .executableTarget(name: "DocSnippetExtractor", path: "Tests/DocSnippetExtractor"),
+        .plugin(name: "DocSnippetsPlugin", capability: .buildTool(), dependencies: ["DocSnippetExtractor"]),
+        .testTarget(
+            name: "DocSnippetTests", dependencies: ["ArrayKit", "AutoGrad", "Training"],
+            plugins: ["DocSnippetsPlugin"]
+        ),
     ]
 )

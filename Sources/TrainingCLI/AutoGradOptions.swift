@@ -14,8 +14,12 @@ public struct AutoGradOptions: ParsableArguments {
     @Flag(help: "A BatchNorm1d after every hidden Linear (before the activation).")
     public var batchNorm = false
 
-    @Option(help: "Dropout probability after every hidden activation, in [0, 1); 0 for none.")
-    public var dropout: Double = 0
+    @Option(name: .customLong("dropout"),
+            help: "Dropout probability after every hidden activation, in [0, 1); default 0 (none), or the --init-from file's.")
+    var givenDropout: Double?
+
+    /// `--dropout`, 0 when not given.
+    public var dropout: Double { givenDropout ?? 0 }
 
     @Option(help: "sgd, adam or adamw (Adam with decoupled weight decay).")
     public var optimizer: OptimizerChoice = .sgd
@@ -61,12 +65,13 @@ public struct AutoGradOptions: ParsableArguments {
     }
 
     /// The settings; dropout's and each schedule's own only when used.
-    var config: [String: String] {
-        var config = ["batch_norm": batchNorm ? "true" : "false", "optimizer": optimizer.rawValue,
-                      "momentum": compactText(momentum), "weight_decay": compactText(weightDecay), "schedule": schedule.rawValue]
-        if dropout > 0 { config["dropout"] = compactText(dropout) }
-        if schedule == .exponential { config["gamma"] = compactText(gamma) }
-        if schedule == .plateau { config["patience"] = "\(patience)" }
+    var config: [String: ConfigValue] {
+        var config: [String: ConfigValue] = [
+            "batch_norm": .bool(batchNorm), "optimizer": .string(optimizer.rawValue), "momentum": .number(momentum),
+            "weight_decay": .number(weightDecay), "schedule": .string(schedule.rawValue)]
+        if dropout > 0 { config["dropout"] = .number(dropout) }
+        if schedule == .exponential { config["gamma"] = .number(gamma) }
+        if schedule == .plateau { config["patience"] = .integer(patience) }
         return config
     }
 }

@@ -17,7 +17,8 @@ public struct CompareBackends: ParsableCommand {
         discussion: """
             Writes comparison.svg (both training-loss and both validation-accuracy curves), comparison.txt \
             (the table) and a full run directory per backend (manual/, autograd/) into the output directory.
-            """)
+            """,
+        version: Backprop.version)
 
     /// The largest relative difference of per-epoch training losses that counts as agreement.
     public static let tolerance = 1e-4
@@ -28,6 +29,12 @@ public struct CompareBackends: ParsableCommand {
     public init() {}
 
     public func run() throws {
+        var command = self
+        try command.options.adoptInitialArchitecture(command: "compare-backends")
+        try command.compareBackends()
+    }
+
+    private func compareBackends() throws {
         Interrupts.install()
         let experiment = try Experiment(options)
         let manual = ManualClassifier(inputs: experiment.inputs, hidden: options.hiddenWidths,
@@ -46,7 +53,7 @@ public struct CompareBackends: ParsableCommand {
             try root.keepingOnlyIfSuccessful { root in
                 experiment.header(title: "compare-backends: manual (ArrayKit) vs autograd (AutoGrad), same weights and batches",
                                   model: manual, layers: "ReLU", method: "softmax cross-entropy, SGD",
-                                  learningRate: rate.config["lr"]!, run: root)
+                                  learningRate: compactText(rate.learningRate), run: root)
                     .forEach(experiment.say)
                 experiment.say("training both in turns, one step each, so that Ctrl-C stops them at the same step "
                                + "(the progress shown is manual's)")
@@ -71,7 +78,7 @@ public struct CompareBackends: ParsableCommand {
                     try experiment.start(autograd, config: config, progress: nil)]
         let directories = try runs.map { try RunDirectory(path: root.file($0.model.backend).path, backend: $0.model.backend) }
         try TrainingRun.trainInTurns(runs, shouldStop: Interrupts.isRequested) { run, checkpoint in
-            try experiment.save(checkpoint, arguments: [], in: directories[runs.firstIndex { $0 === run }!])
+            try experiment.save(checkpoint, of: run, arguments: [], in: directories[runs.firstIndex { $0 === run }!])
         }
         var interrupted = false
         func history(_ side: Int) throws -> RunHistory {

@@ -53,13 +53,20 @@ struct Experiment {
                 epochs: options.epochs, classNames: dataset.spec.classNames, progress: progress)
     }
 
-    func history(backend: String, config: [String: String]) -> RunHistory {
+    func history(backend: String, config: [String: ConfigValue]) -> RunHistory {
         let summary = DatasetSummary(
             name: dataset.spec.name, directory: dataset.location.directory.path,
             normalizationMean: Double(split.normalization.mean), normalizationStd: Double(split.normalization.std),
             trainCount: split.train.count, validationCount: split.validation.count, testCount: split.test.count,
             classNames: dataset.spec.classNames)
         return RunHistory(backend: backend, config: config, blas: BLAS.summary, dataset: summary)
+    }
+
+    /// What `model.safetensors` records besides the weights: the model's shape, this run's
+    /// normalization, the dataset and its class names.
+    func modelDescription(of model: any Classifier) -> ModelDescription {
+        ModelDescription(architecture: model.architecture, normalization: split.normalization, dataset: dataset.spec.name,
+                         classNames: dataset.spec.classNames)
     }
 
     /// Loads `--init-from` into `model`, strictly: every parameter present with its shape and
@@ -100,33 +107,43 @@ struct Experiment {
     /// command line that rebuilds this run) and refreshes the reports; with `checkpoint` it
     /// continues that run. When `shouldStop` turns true it finishes the step, writes a
     /// checkpoint, the partial reports and the best model so far, and throws ``RunInterrupted``.
-    func train(_ model: some Classifier, in run: RunDirectory, config: [String: String],
+    func train(_ model: some Classifier, in run: RunDirectory, config: [String: ConfigValue],
                progress: ProgressReporter?, resumingFrom checkpoint: TrainingCheckpoint? = nil,
                arguments: [String] = [], shouldStop: () -> Bool = { false }) throws -> RunHistory {
-        let training = try start(model, config: config, progress: progress, resumingFrom: checkpoint)
+        let training = try start(model, config: config, progress: progress, resumingFrom: checkpoint, in: run)
         try TrainingRun.trainInTurns([training], shouldStop: shouldStop) { _, snapshot in
-            try save(snapshot, arguments: arguments, in: run)
+            try save(snapshot, of: training, arguments: arguments, in: run)
         }
         return try finish(training, in: run)
     }
 
-    /// A run of `model` with this experiment's data and settings, continuing `checkpoint` if given.
-    func start(_ model: some Classifier, config: [String: String], progress: ProgressReporter?,
-               resumingFrom checkpoint: TrainingCheckpoint? = nil) throws -> TrainingRun {
+    /// A run of `model` with this experiment's data and settings, continuing `checkpoint` if
+    /// given, with the steps `run`'s `metrics.jsonl` logged up to it.
+    func start(_ model: some Classifier, config: [String: ConfigValue], progress: ProgressReporter?,
+               resumingFrom checkpoint: TrainingCheckpoint? = nil, in run: RunDirectory? = nil) throws -> TrainingRun {
         let trainer = trainer(progress: progress)
+        var steps: [StepRecord] = []
         if let checkpoint {
             try checkpoint.restore(into: model, for: trainer)
             say("resuming after epoch \(checkpoint.completedEpochs)"
                 + (checkpoint.batchesIntoEpoch > 0 ? ", batch \(checkpoint.batchesIntoEpoch) of epoch \(checkpoint.completedEpochs + 1)" : ""))
+            if let run {
+                let logged = run.loggedSteps(through: checkpoint.stepsTaken)
+                steps = logged.steps
+                if let problem = logged.problem { say("\(problem): \(MetricsLog.fileName) starts again at this step") }
+            }
         }
         return TrainingRun(trainer: trainer, model: model, history: history(backend: model.backend, config: config),
-                           resumingFrom: checkpoint)
+                           resumingFrom: checkpoint, steps: steps)
     }
 
-    /// Writes `checkpoint`, recording `arguments`, and the reports of its history into `run`.
-    func save(_ checkpoint: TrainingCheckpoint, arguments: [String], in run: RunDirectory) throws {
+    /// Writes the logs of `training`, then `checkpoint`, recording `arguments`, and the
+    /// reports of its history into `run`. The logs come first, so that they never lack a step
+    /// the checkpoint has taken; a resumed run drops the steps they have beyond it.
+    func save(_ checkpoint: TrainingCheckpoint, of training: TrainingRun, arguments: [String], in run: RunDirectory) throws {
         var checkpoint = checkpoint
         checkpoint.arguments = arguments
+        try run.writeLogs(checkpoint.history, steps: training.steps, stepsPerEpoch: stepsPerEpoch)
         try checkpoint.write(to: run.file(TrainingCheckpoint.fileName))
         try run.writeReport(checkpoint.history)
     }
@@ -136,8 +153,9 @@ struct Experiment {
     /// ``RunInterrupted`` if it was stopped.
     func finish(_ training: TrainingRun, in run: RunDirectory) throws -> RunHistory {
         let outcome = training.finish()
+        try run.writeLogs(outcome.history, steps: training.steps, stepsPerEpoch: stepsPerEpoch)
         try run.writeReport(outcome.history)
-        try outcome.bestState?.write(to: run.file("model.safetensors"))
+        try outcome.bestState?.write(to: run.file("model.safetensors"), description: modelDescription(of: training.model))
         if outcome.interrupted {
             throw RunInterrupted(run: run, history: outcome.history)
         }
@@ -156,8 +174,8 @@ struct Experiment {
         say("best epoch \(best.epoch): validation accuracy \(String(format: "%.4f", best.valAccuracy))")
         say("test (best model): loss \(String(format: "%.4f", test.loss)), accuracy \(String(format: "%.4f", test.accuracy))")
         say(test.report.table())
-        let files = ["history.json", "loss.svg", "accuracy.svg", "confusion_matrix.svg", "test_report.txt", "model.safetensors",
-                     TrainingCheckpoint.fileName]
+        let files = ["history.json", MetricsLog.fileName, "events.out.tfevents.*", "loss.svg", "accuracy.svg", "confusion_matrix.svg",
+                     "test_report.txt", "model.safetensors", TrainingCheckpoint.fileName]
         say("wrote \(files.joined(separator: ", ")) to \(run.url.path)")
     }
 }

@@ -10,9 +10,10 @@ import Training
 /// ```
 public struct ExperimentOptions: ParsableArguments {
     @Option(name: .customLong("hidden-dims"), parsing: .upToNextOption,
-            help: ArgumentHelp("Widths of the hidden layers, input side first (e.g. --hidden-dims 256 128).",
+            help: ArgumentHelp("Widths of the hidden layers, input side first (e.g. --hidden-dims 256 128); "
+                               + "default 128, or the widths the --init-from file records.",
                                valueName: "width"))
-    public var hiddenDims: [Int] = [128]
+    public var hiddenDims: [Int] = []
 
     @Flag(name: .customLong("no-hidden"),
           help: "No hidden layer (multinomial logistic regression); `--hidden-dims` with no width means the same.")
@@ -56,8 +57,14 @@ public struct ExperimentOptions: ParsableArguments {
 
     public init() {}
 
+    /// The hidden widths when `--hidden-dims` is not given: the assignment's one layer of 128.
+    public static let defaultHiddenWidths = [128]
+
     /// The hidden widths after `--no-hidden`: empty for none.
-    public var hiddenWidths: [Int] { noHidden ? [] : hiddenDims }
+    public var hiddenWidths: [Int] { noHidden ? [] : hiddenDims.isEmpty ? Self.defaultHiddenWidths : hiddenDims }
+
+    /// Whether `--hidden-dims` or `--no-hidden` was given (not left to the default).
+    var hiddenWidthsGiven: Bool { noHidden || !hiddenDims.isEmpty }
 
     /// What `--output` may do to a run already there.
     var existingRun: RunDirectory.ExistingRun { overwrite ? .replace : .refuse }
@@ -80,14 +87,14 @@ public struct ExperimentOptions: ParsableArguments {
         }
     }
 
-    /// The settings as flag-like key/values for `history.json`.
-    public var config: [String: String] {
-        var config = ["hidden_dims": hiddenWidths.map(String.init).joined(separator: " "),
-                      "batch_size": "\(batchSize)", "epochs": "\(epochs)",
-                      "seed": "\(seed)", "dataset": dataset, "validation_size": "\(validationSize)",
-                      "shuffle": noShuffle ? "false" : "true"]
-        if let initFrom { config["init_from"] = initFrom }
-        if let dataDir { config["data_dir"] = dataDir }
+    /// The settings by flag name, typed, for `history.json`.
+    public var config: [String: ConfigValue] {
+        var config: [String: ConfigValue] = [
+            "hidden_dims": .list(hiddenWidths.map(ConfigValue.integer)), "batch_size": .integer(batchSize),
+            "epochs": .integer(epochs), "seed": ConfigValue(seed), "dataset": .string(dataset),
+            "validation_size": .integer(validationSize), "shuffle": .bool(!noShuffle)]
+        if let initFrom { config["init_from"] = .string(initFrom) }
+        if let dataDir { config["data_dir"] = .string(dataDir) }
         return config
     }
 
@@ -136,9 +143,7 @@ public struct ExperimentOptions: ParsableArguments {
 }
 
 /// A number as short as it reads back exactly: `0.1`, `1e-05`, `128`.
-func compactText(_ value: Double) -> String {
-    value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : "\(value)"
-}
+func compactText(_ value: Double) -> String { ConfigValue.number(value).description }
 
 extension ParsableCommand {
     /// Parses the process's arguments (see ``ExperimentOptions/normalizedArguments(_:)``),
@@ -167,7 +172,7 @@ public struct LearningRateOption: ParsableArguments {
     }
 
     /// `["lr": …]`, for `history.json`.
-    var config: [String: String] { ["lr": compactText(learningRate)] }
+    var config: [String: ConfigValue] { ["lr": .number(learningRate)] }
     /// A command line that parses back to this rate.
     var arguments: [String] { ["--lr", "\(learningRate)"] }
 }

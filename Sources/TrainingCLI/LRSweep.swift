@@ -31,7 +31,8 @@ public struct LRSweep: ParsableCommand {
             sweep.json (per rate: lr, diverged, interrupted, reason, best_val_accuracy, test_accuracy, epochs) into the \
             output directory; --lrs gives the rates. With --jobs N > 1, OpenBLAS runs one \
             thread per product, so N runs share the cores instead of fighting over them.
-            """)
+            """,
+        version: Backprop.version)
 
     /// 1e-6, 1e-5, …, 100: the assignment's nine rates at equal logarithmic steps (written as
     /// decimal literals so that each is the exact double of its name).
@@ -85,6 +86,12 @@ public struct LRSweep: ParsableCommand {
     }
 
     public func run() throws {
+        var command = self
+        if plotSchedules == nil { try command.options.adoptInitialArchitecture(command: "lr-sweep") }
+        try command.sweepOrPlot()
+    }
+
+    private func sweepOrPlot() throws {
         if let directory = plotSchedules {
             let run = try RunDirectory(path: directory, backend: "schedules", existingRun: .keep)   // one figure, beside anything
             let stepsPerEpoch = Swift.max(1, (Self.catalogueTrainingCount - options.validationSize) / options.batchSize)
@@ -160,7 +167,7 @@ public struct LRSweep: ParsableCommand {
         // Rates a stop request cut short or kept from starting.
         let unfinished = rates.filter { rate in !runs.contains { $0.learningRate == rate && !$0.isInterrupted } }
         var config = options.config
-        config["backend"] = backend.rawValue
+        config["backend"] = .string(backend.rawValue)
         let sweep = LearningRateSweep(backend: backend.rawValue, dataset: experiment.dataset.spec.name, config: config, runs: runs)
         try sweep.bestValidationChart().write(to: root.file("best_val_vs_lr.svg"))
         try sweep.lossCurves().write(to: root.file("loss_curves.svg"))
@@ -190,7 +197,7 @@ public struct LRSweep: ParsableCommand {
         let model = makeModel(learningRate: learningRate, experiment)
         try experiment.loadInitialWeights(into: model)
         var config = options.config
-        config["lr"] = compactText(learningRate)
+        config["lr"] = .number(learningRate)
         let outcome = experiment.trainer(progress: progress)
             .fit(model, history: experiment.history(backend: model.backend, config: config),
                  shouldStop: Interrupts.isRequested, saveCheckpoint: { _ in })

@@ -46,8 +46,8 @@ struct Resumption {
 
     /// `type` parsed from the run's own arguments. `given` is the configuration of the
     /// options given beside `--resume`: each must be at its default or the run's value.
-    func command<Command: ParsableCommand>(_ type: Command.Type, given: [String: String], output: String?,
-                                           overwrite: Bool = false, config: (Command) -> [String: String]) throws -> Command {
+    func command<Command: ParsableCommand>(_ type: Command.Type, given: [String: ConfigValue], output: String?,
+                                           overwrite: Bool = false, config: (Command) -> [String: ConfigValue]) throws -> Command {
         let stored: Command, defaults: Command
         do {
             stored = try type.parse(ExperimentOptions.normalizedArguments(checkpoint.arguments))
@@ -62,7 +62,7 @@ struct Resumption {
         let keys = Set(given.keys).union(storedConfig.keys)
             .filter { given[$0] != storedConfig[$0] && given[$0] != defaultConfig[$0] }.sorted()
         if !keys.isEmpty {
-            let differences = keys.map { "\($0) \(given[$0] ?? "unset") (run: \(storedConfig[$0] ?? "unset"))" }
+            let differences = keys.map { "\($0) \(given[$0]?.description ?? "unset") (run: \(storedConfig[$0]?.description ?? "unset"))" }
             throw ExperimentError(description: "--resume continues a run with its own settings, but these options differ: "
                 + differences.joined(separator: ", ") + " — give --resume alone, or start a new run to change them")
         }
@@ -76,11 +76,14 @@ struct Resumption {
     }
 
     /// Path-valued settings made absolute, so a relative path given again matches.
-    static func absolutePaths(_ config: [String: String]) -> [String: String] {
+    static func absolutePaths(_ config: [String: ConfigValue]) -> [String: ConfigValue] {
         config.reduce(into: [:]) { result, pair in
-            let isPath = ["data_dir", "init_from"].contains(pair.key) || (pair.key == "dataset" && pair.value.contains("/"))
-            result[pair.key] = isPath
-                ? URL(fileURLWithPath: pair.value).standardizedFileURL.path : pair.value
+            guard case .string(let text) = pair.value,
+                  ["data_dir", "init_from"].contains(pair.key) || (pair.key == "dataset" && text.contains("/")) else {
+                result[pair.key] = pair.value
+                return
+            }
+            result[pair.key] = .string(URL(fileURLWithPath: text).standardizedFileURL.path)
         }
     }
 }

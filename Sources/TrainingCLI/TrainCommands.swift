@@ -15,7 +15,8 @@ public struct TrainManual: ParsableCommand {
         discussion: """
             Writes history.json, loss.svg, accuracy.svg, confusion_matrix.svg, test_report.txt and \
             model.safetensors (the best model on validation, PyTorch names) into the run directory.
-            """)
+            """,
+        version: Backprop.version)
 
     @OptionGroup public var options: ExperimentOptions
     @OptionGroup public var rate: LearningRateOption
@@ -26,7 +27,7 @@ public struct TrainManual: ParsableCommand {
 
     public init() {}
 
-    var config: [String: String] { options.config.merging(rate.config) { _, new in new } }
+    var config: [String: ConfigValue] { options.config.merging(rate.config) { _, new in new } }
 
     public func run() throws {
         Interrupts.install()
@@ -36,6 +37,8 @@ public struct TrainManual: ParsableCommand {
             command = try resumption.command(Self.self, given: config, output: options.output,
                                              overwrite: options.overwrite) { $0.config }
             command.options.json = options.json
+        } else {
+            try command.options.adoptInitialArchitecture(command: "train-manual")
         }
         try command.train(resuming: resumption)
     }
@@ -67,7 +70,8 @@ public struct TrainAutoGrad: ParsableCommand {
             Writes history.json, loss.svg, accuracy.svg, confusion_matrix.svg, test_report.txt and \
             model.safetensors (the best model on validation, loadable by torch's load_state_dict) into the \
             run directory.
-            """)
+            """,
+        version: Backprop.version)
 
     @OptionGroup public var options: ExperimentOptions
     @OptionGroup public var rate: LearningRateOption
@@ -79,7 +83,7 @@ public struct TrainAutoGrad: ParsableCommand {
 
     public init() {}
 
-    var config: [String: String] {
+    var config: [String: ConfigValue] {
         options.config.merging(rate.config) { _, new in new }.merging(autograd.config) { _, new in new }
     }
 
@@ -91,6 +95,9 @@ public struct TrainAutoGrad: ParsableCommand {
             command = try resumption.command(Self.self, given: config, output: options.output,
                                              overwrite: options.overwrite) { $0.config }
             command.options.json = options.json
+        } else if let architecture = try options.initialArchitecture() {
+            try command.options.adopt(architecture, command: "train-autograd", batchNormAndDropout: true)
+            try command.autograd.adopt(architecture, file: options.initFrom!)
         }
         try command.train(resuming: resumption)
     }
@@ -123,12 +130,12 @@ extension Experiment {
     /// What both training commands share: the run directory (new, or the resumed run's),
     /// the header, training with per-epoch checkpoints and Ctrl-C, and the `--json` summary.
     func trainInterruptibly(_ model: some Classifier, command: String, title: String, layers: String,
-                            method: String, config: [String: String], arguments: [String],
+                            method: String, config: [String: ConfigValue], arguments: [String],
                             resuming resumption: Resumption?) throws {
         let run = try resumption?.run ?? RunDirectory(path: options.output, backend: model.backend, existingRun: options.existingRun)
         let history = try interruptible(command: command) {
             try run.keepingOnlyIfSuccessful { run in
-                header(title: title, model: model, layers: layers, method: method, learningRate: config["lr"] ?? "", run: run)
+                header(title: title, model: model, layers: layers, method: method, learningRate: config["lr"]?.description ?? "", run: run)
                     .forEach(say)
                 return try train(model, in: run, config: config, progress: ProgressReporter(),
                                  resumingFrom: resumption?.checkpoint, arguments: arguments,

@@ -78,6 +78,10 @@ func runExample() {
     print(BLAS.summary, rowSums, gradB)                              // BLAS: OpenBLAS 0.3.21, core Haswell, 2 threads
 }
 
+if CommandLine.arguments.dropFirst().contains("--version") {
+    print(Backprop.version)
+    exit(0)
+}
 do {
     try BLAS.load()
 } catch {

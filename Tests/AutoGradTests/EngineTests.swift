@@ -116,7 +116,7 @@ final class WeakBox {
 
     /// One training step of a small model; returns the loss and weak references to every
     /// intermediate tensor and node of its graph.
-    func trainingStep(_ model: MLP<Double>, x: Tensor<Double>, labels: [Int]) -> (Tensor<Double>, [WeakBox]) {
+    func trainingStep(_ model: nn.MLP<Double>, x: Tensor<Double>, labels: [Int]) -> (Tensor<Double>, [WeakBox]) {
         var boxes: [WeakBox] = []
         var h = x
         for layer in model.layers {
@@ -129,7 +129,7 @@ final class WeakBox {
 
     @Test func oneTrainingStepsGraphIsFreedByBackward() {
         var rng = SplitMix64(seed: 3)
-        let model = MLP<Double>(inputs: 6, hidden: [8, 5], classes: 3, batchNorm: true, using: &rng)
+        let model = nn.MLP<Double>(inputs: 6, hidden: [8, 5], classes: 3, batchNorm: true, using: &rng)
         let x = Tensor(sample([4, 6], seed: 4))
         let (loss, boxes) = trainingStep(model, x: x, labels: [0, 1, 2, 1])
         #expect(boxes.count >= 14, "the graph is alive before backward")
@@ -142,7 +142,7 @@ final class WeakBox {
 
     @Test func aGraphDroppedWithoutBackwardIsFreed() {
         var rng = SplitMix64(seed: 3)
-        let model = MLP<Double>(inputs: 6, hidden: [8], classes: 3, using: &rng)
+        let model = nn.MLP<Double>(inputs: 6, hidden: [8], classes: 3, using: &rng)
         let x = Tensor(sample([4, 6], seed: 4))
         var boxes: [WeakBox] = []
         do {

@@ -6,8 +6,8 @@ import ArrayKit
 @Suite struct NNTests {
     @Test func linearDrawsKaimingWeightsAsArrayKitDoes() {
         var rng = SplitMix64(seed: 11), reference = SplitMix64(seed: 11)
-        let hidden = Linear<Float>(4, 3, using: &rng)
-        let input = Linear<Float>(4, 2, isInputLayer: true, using: &rng)
+        let hidden = nn.Linear<Float>(4, 3, using: &rng)
+        let input = nn.Linear<Float>(4, 2, isInputLayer: true, using: &rng)
         // Row-major [out, in] draws from the same stream, std √(2/in) then √(1/in).
         let w1 = NDArray<Float>.randomNormal([3, 4], std: Float((2.0 / 4).squareRoot()), using: &reference)
         let w2 = NDArray<Float>.randomNormal([2, 4], std: Float((1.0 / 4).squareRoot()), using: &reference)
@@ -16,45 +16,45 @@ import ArrayKit
         expectEqual(hidden.bias?.data, .zeros([3]))
         #expect(hidden.weight.requiresGrad)
         #expect(hidden.namedParameters().map(\.name) == ["weight", "bias"])
-        #expect(Linear<Float>(4, 3, bias: false, using: &rng).namedParameters().map(\.name) == ["weight"])
+        #expect(nn.Linear<Float>(4, 3, bias: false, using: &rng).namedParameters().map(\.name) == ["weight"])
     }
 
     @Test func kaimingStandardDeviations() {
         var rng = SplitMix64(seed: 5)
         for (isInput, variance) in [(false, 2.0 / 500), (true, 1.0 / 500)] {
-            let w = Linear<Double>(500, 200, isInputLayer: isInput, using: &rng).weight.data
+            let w = nn.Linear<Double>(500, 200, isInputLayer: isInput, using: &rng).weight.data
             let sampleVariance = (w * w).mean()
             #expect(Swift.abs(sampleVariance / variance - 1) < 0.03, "variance \(sampleVariance), expected \(variance)")
         }
     }
 
     @Test func linearComputesXWTransposePlusB() {
-        let layer = Linear(weight: NDArray<Double>([1, 2, 3, 4, 5, 6], shape: [2, 3]), bias: NDArray([10, 20]))
+        let layer = nn.Linear(weight: NDArray<Double>([1, 2, 3, 4, 5, 6], shape: [2, 3]), bias: NDArray([10, 20]))
         let y = layer(Tensor([1, 0, -1, 2, 1, 0], shape: [2, 3]))
         expectEqual(y.data, NDArray([8, 18, 14, 33], shape: [2, 2]))
     }
 
     @Test func mlpNamesMatchTorchSequential() {
         var rng = SplitMix64(seed: 1)
-        let plain = MLP<Float>(inputs: 8, hidden: [6, 5], classes: 3, using: &rng)
+        let plain = nn.MLP<Float>(inputs: 8, hidden: [6, 5], classes: 3, using: &rng)
         #expect(plain.namedParameters().map(\.name) == ["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"])
         #expect(plain.linearLayers.map(\.weight.shape) == [[6, 8], [5, 6], [3, 5]])
-        let normed = MLP<Float>(inputs: 8, hidden: [6], classes: 3, batchNorm: true, activation: .elu(alpha: 1), using: &rng)
+        let normed = nn.MLP<Float>(inputs: 8, hidden: [6], classes: 3, batchNorm: true, activation: .elu(alpha: 1), using: &rng)
         #expect(normed.namedParameters().map(\.name) == ["0.weight", "0.bias", "1.weight", "1.bias", "3.weight", "3.bias"])
         #expect(normed.namedBuffers().map(\.name) == ["1.running_mean", "1.running_var"])
         #expect(normed.stateDict().map(\.name) == ["0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean",
                                                    "1.running_var", "3.weight", "3.bias"])
-        #expect(normed.layers[2] is ELU<Float>)
+        #expect(normed.layers[2] is nn.ELU<Float>)
         #expect(normed.layers.count == 4)
-        let logistic = MLP<Float>(inputs: 8, hidden: [], classes: 3, using: &rng)
+        let logistic = nn.MLP<Float>(inputs: 8, hidden: [], classes: 3, using: &rng)
         #expect(logistic.namedParameters().map(\.name) == ["0.weight", "0.bias"])
     }
 
     @Test func mlpDrawsLayersInOrderFromOneGenerator() {
         var a = SplitMix64(seed: 9), b = SplitMix64(seed: 9)
-        let model = MLP<Double>(inputs: 5, hidden: [4], classes: 3, using: &a)
-        let first = Linear<Double>(5, 4, isInputLayer: true, using: &b)
-        let second = Linear<Double>(4, 3, using: &b)
+        let model = nn.MLP<Double>(inputs: 5, hidden: [4], classes: 3, using: &a)
+        let first = nn.Linear<Double>(5, 4, isInputLayer: true, using: &b)
+        let second = nn.Linear<Double>(4, 3, using: &b)
         expectEqual(model.linearLayers[0].weight.data, first.weight.data)
         expectEqual(model.linearLayers[1].weight.data, second.weight.data)
         #expect(a == b)
@@ -63,11 +63,11 @@ import ArrayKit
     @Test func sequentialBuilderAndModes() {
         var rng = SplitMix64(seed: 2)
         let useNorm = true
-        let model = Sequential<Double> {
-            Linear(3, 4, using: &rng)
-            if useNorm { BatchNorm1d(4) }
-            for _ in 0..<2 { ReLU<Double>() }
-            Linear(4, 2, using: &rng)
+        let model = nn.Sequential<Double> {
+            nn.Linear(3, 4, using: &rng)
+            if useNorm { nn.BatchNorm1d(4) }
+            for _ in 0..<2 { nn.ReLU<Double>() }
+            nn.Linear(4, 2, using: &rng)
         }
         #expect(model.namedChildren().map(\.name) == ["0", "1", "2", "3", "4"])
         #expect(model.namedParameters().map(\.name) == ["0.weight", "0.bias", "1.weight", "1.bias", "4.weight", "4.bias"])
@@ -80,7 +80,7 @@ import ArrayKit
     }
 
     @Test func batchNormTrainingUpdatesRunningStatisticsAsPyTorch() {
-        let norm = BatchNorm1d<Double>(2)
+        let norm = nn.BatchNorm1d<Double>(2)
         let x = Tensor<Double>([1, 10, 2, 20, 6, 60], shape: [3, 2])
         let y = norm(x)
         // Column 0: mean 3, biased variance 14/3, unbiased 7.
@@ -105,7 +105,7 @@ import ArrayKit
     }
 
     @Test func batchNormGradientsInTrainingAndEvaluation() {
-        let norm = BatchNorm1d<Double>(3)
+        let norm = nn.BatchNorm1d<Double>(3)
         norm.weight!.data = sample([3], seed: 21)
         norm.bias!.data = sample([3], seed: 22)
         let x = Tensor(sample([5, 3], seed: 23), requiresGrad: true)
@@ -117,10 +117,10 @@ import ArrayKit
         #expect(evalError <= 1e-6, "eval mode: \(evalError)")
     }
 
-    @Test(arguments: [(false, MLP<Double>.Activation.relu), (true, .elu(alpha: 1)), (false, .elu(alpha: 0.7))])
-    func wholeModelGradients(batchNorm: Bool, activation: MLP<Double>.Activation) {
+    @Test(arguments: [(false, nn.MLP<Double>.Activation.relu), (true, .elu(alpha: 1)), (false, .elu(alpha: 0.7))])
+    func wholeModelGradients(batchNorm: Bool, activation: nn.MLP<Double>.Activation) {
         var rng = SplitMix64(seed: 31)
-        let model = MLP<Double>(inputs: 5, hidden: [6, 4], classes: 3, batchNorm: batchNorm,
+        let model = nn.MLP<Double>(inputs: 5, hidden: [6, 4], classes: 3, batchNorm: batchNorm,
                                 activation: activation, using: &rng)
         for p in model.parameters() where p.shape.count == 1 { p.data = sample(p.shape, seed: 40) * 0.1 }
         let x = Tensor(sample([7, 5], seed: 32), requiresGrad: true)
@@ -133,8 +133,8 @@ import ArrayKit
 
     @Test func dropoutIsSeededScaledAndOffInEvaluation() {
         let x = Tensor(NDArray<Double>.ones([50, 40]), requiresGrad: true)
-        let a = Dropout<Double>(p: 0.25, generator: SplitMix64(seed: 8))
-        let b = Dropout<Double>(p: 0.25, generator: SplitMix64(seed: 8))
+        let a = nn.Dropout<Double>(p: 0.25, generator: SplitMix64(seed: 8))
+        let b = nn.Dropout<Double>(p: 0.25, generator: SplitMix64(seed: 8))
         let y = a(x)
         expectEqual(y.data, b(x).data)
         let zeros = y.data.scalars.filter { $0 == 0 }.count
@@ -148,7 +148,7 @@ import ArrayKit
 
     @Test func lossesMatchTheirDefinitions() {
         let logits = Tensor<Double>([1, 2, 3, 0, 0, 5], shape: [2, 3])
-        let loss = CrossEntropyLoss()(logits, labels: [2, 0]).scalar
+        let loss = nn.CrossEntropyLoss()(logits, labels: [2, 0]).scalar
         let composite = -(logits.logSoftmax(axis: 1).data[0, 2] + logits.logSoftmax(axis: 1).data[1, 0]) / 2
         #expect(Swift.abs(loss - composite) < 1e-14)
         let direct = (-Double.log(Double.exp(3) / (Double.exp(1) + Double.exp(2) + Double.exp(3)))
@@ -160,7 +160,7 @@ import ArrayKit
         #expect(big.scalar.isFinite)
         #expect(extreme.grad?.isFinite == true)
         #expect(Swift.abs(big.scalar - 1e4) < 1)
-        let mse = MSELoss()(Tensor<Double>([1, 2], shape: [2]), Tensor([0, 4], shape: [2]))
+        let mse = nn.MSELoss()(Tensor<Double>([1, 2], shape: [2]), Tensor([0, 4], shape: [2]))
         #expect(mse.scalar == 2.5)
     }
 
@@ -186,7 +186,7 @@ import ArrayKit
             labels.append(c)
         }
         let x = Tensor(points, shape: [150, 2])
-        let model = MLP<Float>(inputs: 2, hidden: [16], classes: 3, using: &rng)
+        let model = nn.MLP<Float>(inputs: 2, hidden: [16], classes: 3, using: &rng)
         func loss() -> Tensor<Float> { crossEntropy(logits: model(x), labels: labels) }
         let initial = withNoGrad { loss().scalar }
         for _ in 0..<60 {

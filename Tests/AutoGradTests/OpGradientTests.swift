@@ -83,7 +83,7 @@ let shapeCases: [OpCase] = [
     OpCase("logSoftmax axis 1", [[4, 5]]) { $0[0].logSoftmax(axis: 1) },
     OpCase("logSoftmax axis 0", [[4, 5]]) { $0[0].logSoftmax(axis: 0) },
     OpCase("crossEntropy", [[6, 4]]) { crossEntropy(logits: $0[0], labels: [0, 3, 1, 1, 2, 3]) },
-    OpCase("mse", [[3, 4], [3, 4]]) { MSELoss()($0[0], $0[1]) },
+    OpCase("mse", [[3, 4], [3, 4]]) { nn.MSELoss()($0[0], $0[1]) },
     OpCase("batchNorm", [[6, 4], [4], [4]]) { batchNorm($0[0], weight: $0[1], bias: $0[2], epsilon: 1e-5).output },
     OpCase("batchNorm without affine", [[5, 3]]) { batchNorm($0[0], weight: nil, bias: nil, epsilon: 1e-5).output },
     OpCase("composite chain", [[3, 4], [4]]) { (($0[0] + $0[1]).tanh() * $0[0]).sum(axis: 1).exp().mean() },

@@ -15,12 +15,12 @@ import Testing
     /// Both backends built with the same widths; the autograd model gets the manual one's
     /// weights loaded (so this check does not depend on the initializers agreeing).
     static func models<S: NDScalar>(_: S.Type, depth: Int, activation: ArrayKit.Activation, seed: UInt64)
-        throws -> (ArrayKit.MLP<S>, AutoGrad.MLP<S>)
+        throws -> (MLP<S>, nn.MLP<S>)
     {
         let hidden = Array(widths.prefix(depth))
-        let manual = ArrayKit.MLP<S>(inputs: 20, hidden: hidden, classes: 7, activation: activation, seed: seed)
+        let manual = MLP<S>(inputs: 20, hidden: hidden, classes: 7, activation: activation, seed: seed)
         var rng = SplitMix64(seed: seed &+ 1)
-        let autograd = AutoGrad.MLP<S>(inputs: 20, hidden: hidden, classes: 7, activation: activation, using: &rng)
+        let autograd = nn.MLP<S>(inputs: 20, hidden: hidden, classes: 7, activation: activation, using: &rng)
         // Non-zero biases, so a bias that is dropped or misplaced shows.
         var biasRNG = SplitMix64(seed: seed &+ 2)
         try manual.load(namedParameters: manual.namedParameters().map { name, value in
@@ -99,9 +99,9 @@ import Testing
     /// layer, so the same seed gives the same network bit for bit.
     func sameInitialWeights<S: NDScalar>(_: S.Type, hidden: [Int], inputs: Int, classes: Int) {
         for seed: UInt64 in [0, 42, 2024] {
-            let manual = ArrayKit.MLP<S>(inputs: inputs, hidden: hidden, classes: classes, seed: seed)
+            let manual = MLP<S>(inputs: inputs, hidden: hidden, classes: classes, seed: seed)
             var rng = SplitMix64(seed: seed)
-            let autograd = AutoGrad.MLP<S>(inputs: inputs, hidden: hidden, classes: classes, using: &rng)
+            let autograd = nn.MLP<S>(inputs: inputs, hidden: hidden, classes: classes, using: &rng)
             expectEqual(manual.namedParameters(), autograd.parameterArrays, "\(S.self), hidden \(hidden), seed \(seed)")
         }
     }

@@ -22,16 +22,16 @@ import Testing
     /// Fresh models each call (they hold mutable state, so no shared static).
     static func makeExports() -> [Export] {
         // 784 → 128 → 10, the model of Docs/Interop.md's snippet, saved as model.safetensors.
-        let manual = ArrayKit.MLP<Float>(inputs: 784, hidden: [128], classes: 10, seed: 1)
+        let manual = MLP<Float>(inputs: 784, hidden: [128], classes: 10, seed: 1)
         var rng = SplitMix64(seed: 2)
-        let elu = AutoGrad.MLP<Float>(inputs: 784, hidden: [64, 32], classes: 10, activation: .elu(alpha: 0.5), using: &rng)
-        let normed = AutoGrad.MLP<Float>(inputs: 784, hidden: [32], classes: 10, batchNorm: true, using: &rng)
+        let elu = nn.MLP<Float>(inputs: 784, hidden: [64, 32], classes: 10, activation: .elu(alpha: 0.5), using: &rng)
+        let normed = nn.MLP<Float>(inputs: 784, hidden: [32], classes: 10, batchNorm: true, using: &rng)
         let optimizer = SGD(normed.parameters(), learningRate: 0.1)
         for step in 0..<2 {  // moves the running statistics and counter off their defaults
             _ = normed.pass(StateDictInteropTests.batch(16, seed: 40 + UInt64(step)), labels: (0..<16).map { $0 % 10 })
             optimizer.step()
         }
-        func autogradLogits(_ model: AutoGrad.Module<Float>) -> (NDArray<Float>) -> NDArray<Float> {
+        func autogradLogits(_ model: nn.Module<Float>) -> (NDArray<Float>) -> NDArray<Float> {
             { x in model.eval(); return withNoGrad { model(Tensor(x)) }.data }
         }
         return [
@@ -77,7 +77,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let io = try Safetensors.read(contentsOf: directory.appendingPathComponent("model.io.safetensors"))
         var rng = SplitMix64(seed: 5)
-        let autograd = AutoGrad.MLP<Float>(inputs: 784, hidden: [128], classes: 10, using: &rng)
+        let autograd = nn.MLP<Float>(inputs: 784, hidden: [128], classes: 10, using: &rng)
         try autograd.load(contentsOf: directory.appendingPathComponent("model.safetensors"))
         autograd.eval()
         let x: NDArray<Float> = try io.array(named: "x")

@@ -13,7 +13,7 @@ extension PyTorchBatchNormAndScheduleTests {
         func batchNorm<S: NDScalar>(_: S.Type) throws -> Double {
             let file = try Fixture.read("batchnorm.safetensors")
             let features = try #require(Int(file.meta("features")))
-            let norm = BatchNorm1d<S>(features, eps: try file.metaDouble("eps"), momentum: try file.metaDouble("momentum"))
+            let norm = nn.BatchNorm1d<S>(features, eps: try file.metaDouble("eps"), momentum: try file.metaDouble("momentum"))
             let weight = try #require(norm.weight), bias = try #require(norm.bias)
             weight.data = try file.array(named: "weight")
             bias.data = try file.array(named: "bias")

@@ -12,17 +12,17 @@ import Testing
     /// Both backends with the fixture's architecture and initial weights, and its batch.
     struct Setup<S: NDScalar> {
         let file: SafetensorsFile
-        let manual: ArrayKit.MLP<S>
-        let autograd: AutoGrad.MLP<S>
+        let manual: MLP<S>
+        let autograd: nn.MLP<S>
         let x: NDArray<S>
         let labels: [Int]
 
         init(_ name: String) throws {
             file = try Fixture.read(name + (S.self == Float.self ? "_f32" : "") + ".safetensors")
             let c = try file.mlpConfiguration()
-            manual = ArrayKit.MLP<S>(inputs: c.inputs, hidden: c.hidden, classes: c.classes, activation: c.activation, seed: 0)
+            manual = MLP<S>(inputs: c.inputs, hidden: c.hidden, classes: c.classes, activation: c.activation, seed: 0)
             var rng = SplitMix64(seed: 0)
-            autograd = AutoGrad.MLP<S>(inputs: c.inputs, hidden: c.hidden, classes: c.classes,
+            autograd = nn.MLP<S>(inputs: c.inputs, hidden: c.hidden, classes: c.classes,
                                        activation: c.activation, using: &rng)
             let initial: [(String, NDArray<S>)] = try file.arrays(under: "initial")
             try manual.load(namedParameters: initial)

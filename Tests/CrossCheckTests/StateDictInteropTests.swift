@@ -18,7 +18,7 @@ import Testing
         return .randomUniform([rows, 784], low: 0, high: 1, using: &rng)
     }
 
-    static func logits(_ model: AutoGrad.Module<Float>, _ x: NDArray<Float>) -> NDArray<Float> {
+    static func logits(_ model: nn.Module<Float>, _ x: NDArray<Float>) -> NDArray<Float> {
         model.eval()
         return withNoGrad { model(Tensor(x)) }.data
     }
@@ -26,12 +26,12 @@ import Testing
     @Test func aModelSavedByEitherBackendLoadsIntoTheOther() throws {
         let x = Self.batch()
         // ArrayKit → file → AutoGrad.
-        let manual = ArrayKit.MLP<Float>(inputs: 784, hidden: [32, 16], classes: 10, activation: .elu(alpha: 1), seed: 5)
+        let manual = MLP<Float>(inputs: 784, hidden: [32, 16], classes: 10, activation: .elu(alpha: 1), seed: 5)
         let url = Self.temporaryURL("arraykit.safetensors")
         defer { try? FileManager.default.removeItem(at: url) }
         try Safetensors.write(manual.namedParameters().map { (name: $0.0, array: $0.1) }, to: url, metadata: ["format": "pt"])
         var rng = SplitMix64(seed: 9)
-        let autograd = AutoGrad.MLP<Float>(inputs: 784, hidden: [32, 16], classes: 10, activation: .elu(alpha: 1), using: &rng)
+        let autograd = nn.MLP<Float>(inputs: 784, hidden: [32, 16], classes: 10, activation: .elu(alpha: 1), using: &rng)
         #expect(relativeDifference(Self.logits(autograd, x), manual.forward(x)) > 1e-2, "different seeds must differ first")
         #expect(try autograd.load(contentsOf: url).isExactMatch)
         let forward = relativeDifference(Self.logits(autograd, x), manual.forward(x))
@@ -39,11 +39,11 @@ import Testing
 
         // AutoGrad → file → ArrayKit.
         var rng2 = SplitMix64(seed: 11)
-        let source = AutoGrad.MLP<Float>(inputs: 784, hidden: [32], classes: 10, using: &rng2)
+        let source = nn.MLP<Float>(inputs: 784, hidden: [32], classes: 10, using: &rng2)
         let url2 = Self.temporaryURL("autograd.safetensors")
         defer { try? FileManager.default.removeItem(at: url2) }
         try source.save(to: url2)
-        let target = ArrayKit.MLP<Float>(inputs: 784, hidden: [32], classes: 10, seed: 12)
+        let target = MLP<Float>(inputs: 784, hidden: [32], classes: 10, seed: 12)
         #expect(relativeDifference(target.forward(x), Self.logits(source, x)) > 1e-2)
         let file = try Safetensors.read(contentsOf: url2)
         #expect(file.metadata["format"] == "pt")
@@ -60,12 +60,12 @@ import Testing
         let c = try io.mlpConfiguration()
         let x: NDArray<Float> = try io.array(named: "x"), expected: NDArray<Float> = try io.array(named: "logits")
 
-        let manual = ArrayKit.MLP<Float>(inputs: c.inputs, hidden: c.hidden, classes: c.classes, activation: c.activation, seed: 1)
+        let manual = MLP<Float>(inputs: c.inputs, hidden: c.hidden, classes: c.classes, activation: c.activation, seed: 1)
         let report1 = try manual.load(namedParameters: Safetensors.read(contentsOf: url).orderedArrays(as: Float.self)
             .map { ($0.name, $0.array) })
         #expect(report1.isExactMatch)
         var rng = SplitMix64(seed: 1)
-        let autograd = AutoGrad.MLP<Float>(inputs: c.inputs, hidden: c.hidden, classes: c.classes,
+        let autograd = nn.MLP<Float>(inputs: c.inputs, hidden: c.hidden, classes: c.classes,
                                            activation: c.activation, using: &rng)
         #expect(try autograd.load(contentsOf: url, strict: true).isExactMatch)
         let worst = expectClose([(name: "ArrayKit logits", value: manual.forward(x), reference: expected),
@@ -83,13 +83,13 @@ import Testing
         let io = try Fixture.read("torch_mlp_bn.io.safetensors")
         let c = try io.mlpConfiguration()
         let x: NDArray<Float> = try io.array(named: "x"), expected: NDArray<Float> = try io.array(named: "logits")
-        func model() -> AutoGrad.MLP<Float> {
+        func model() -> nn.MLP<Float> {
             var rng = SplitMix64(seed: 4)
-            return AutoGrad.MLP<Float>(inputs: c.inputs, hidden: c.hidden, classes: c.classes, batchNorm: true, using: &rng)
+            return nn.MLP<Float>(inputs: c.inputs, hidden: c.hidden, classes: c.classes, batchNorm: true, using: &rng)
         }
         let fromFile = model()
         #expect(try fromFile.load(contentsOf: url, strict: true).isExactMatch)
-        let norm = try #require(fromFile.layers[1] as? BatchNorm1d<Float>)
+        let norm = try #require(fromFile.layers[1] as? nn.BatchNorm1d<Float>)
         #expect(norm.numBatchesTracked == 3)
         let worst = expectClose([(name: "logits", value: Self.logits(fromFile, x), reference: expected)],
                                 within: 1e-5, "PyTorch-saved MLP with BatchNorm1d")
@@ -100,11 +100,11 @@ import Testing
         var arrays: [(String, NDArray<Float>)] = try file.names.filter { $0 != counter.name }.map { ($0, try file.array(named: $0)) }
         let noCounter = model()
         #expect(try noCounter.load(stateDict: arrays, strict: true).isExactMatch)
-        #expect((noCounter.layers[1] as? BatchNorm1d<Float>)?.numBatchesTracked == 0)
+        #expect((noCounter.layers[1] as? nn.BatchNorm1d<Float>)?.numBatchesTracked == 0)
         arrays.append((counter.name, NDArray(scalar: 3)))
         let withCounter = model()
         try withCounter.load(stateDict: arrays, strict: true)
-        #expect((withCounter.layers[1] as? BatchNorm1d<Float>)?.numBatchesTracked == 3)
+        #expect((withCounter.layers[1] as? nn.BatchNorm1d<Float>)?.numBatchesTracked == 3)
         expectEqual(Self.logits(withCounter, x), Self.logits(fromFile, x), "the file and the arrays must give the same model")
 
         // A counter the model has no batch norm for is an unexpected key, as in PyTorch.
@@ -114,7 +114,7 @@ import Testing
 
     @Test func aBatchNormModelWrittenHereHasExactlyPyTorchsEntries() throws {
         var rng = SplitMix64(seed: 8)
-        let model = AutoGrad.MLP<Float>(inputs: 784, hidden: [32], classes: 10, batchNorm: true, using: &rng)
+        let model = nn.MLP<Float>(inputs: 784, hidden: [32], classes: 10, batchNorm: true, using: &rng)
         let optimizer = SGD(model.parameters(), learningRate: 0.1)
         for step in 0..<2 {
             _ = model.pass(Self.batch(16, seed: UInt64(step)), labels: (0..<16).map { $0 % 10 })
@@ -132,9 +132,9 @@ import Testing
 
         // And it comes back whole: running statistics, counter, eval logits.
         var other = SplitMix64(seed: 99)
-        let copy = AutoGrad.MLP<Float>(inputs: 784, hidden: [32], classes: 10, batchNorm: true, using: &other)
+        let copy = nn.MLP<Float>(inputs: 784, hidden: [32], classes: 10, batchNorm: true, using: &other)
         try copy.load(contentsOf: url)
-        #expect((copy.layers[1] as? BatchNorm1d<Float>)?.numBatchesTracked == 2)
+        #expect((copy.layers[1] as? nn.BatchNorm1d<Float>)?.numBatchesTracked == 2)
         expectEqual(Self.logits(copy, Self.batch()), Self.logits(model, Self.batch()),
                     "a reloaded model must give the saved model's logits")
     }
@@ -142,7 +142,7 @@ import Testing
     @Test func arrayKitReportsEveryMismatchThroughTheSharedCheck() throws {
         let file = try Fixture.read("torch_mlp.safetensors")      // 784 → 32 → 16 → 10
         let arrays = try file.orderedArrays(as: Float.self).map { ($0.name, $0.array) }
-        let model = ArrayKit.MLP<Float>(inputs: 784, hidden: [32, 8], classes: 10, seed: 2)
+        let model = MLP<Float>(inputs: 784, hidden: [32, 8], classes: 10, seed: 2)
         let before = model.namedParameters()
         #expect {
             try model.load(namedParameters: arrays)
@@ -155,7 +155,7 @@ import Testing
         expectEqual(model.namedParameters(), before, "a failed load must change nothing")
 
         // Non-strict: a missing key is reported, the rest copied, as load_state_dict(strict=False).
-        let small = ArrayKit.MLP<Float>(inputs: 784, hidden: [32, 16], classes: 10, seed: 2)
+        let small = MLP<Float>(inputs: 784, hidden: [32, 16], classes: 10, seed: 2)
         let partial = try small.load(namedParameters: arrays.filter { $0.0 != "4.bias" } + [("9.weight", .zeros([1]))],
                                      strict: false)
         #expect(partial.missing == ["4.bias"])

@@ -57,7 +57,7 @@ struct Pass<S: NDScalar> {
     var gradients: [(name: String, value: NDArray<S>)]
 }
 
-extension ArrayKit.MLP {
+extension MLP {
     /// Logits, mean cross-entropy and every parameter gradient, by hand-written backprop.
     func pass(_ x: NDArray<Scalar>, labels: [Int]) -> Pass<Scalar> {
         let loss = SoftmaxCrossEntropy<Scalar>()
@@ -71,7 +71,7 @@ extension ArrayKit.MLP {
     }
 }
 
-extension AutoGrad.Module {
+extension nn.Module {
     /// Logits, mean cross-entropy and every parameter gradient, by the tape.
     func pass(_ x: NDArray<Scalar>, labels: [Int]) -> Pass<Scalar> {
         zeroGrad()

@@ -53,8 +53,8 @@ import Testing
     /// of the MLP without dropout, under names shifted as in PyTorch's `Sequential`.
     @Test func dropoutLeavesTheWeightsAsWithoutIt() {
         var a = SplitMix64(seed: 3), b = SplitMix64(seed: 3)
-        let plain = AutoGrad.MLP<Float>(inputs: 6, hidden: [5, 4], classes: 3, using: &a)
-        let dropped = AutoGrad.MLP<Float>(inputs: 6, hidden: [5, 4], classes: 3, dropout: 0.3, using: &b)
+        let plain = nn.MLP<Float>(inputs: 6, hidden: [5, 4], classes: 3, using: &a)
+        let dropped = nn.MLP<Float>(inputs: 6, hidden: [5, 4], classes: 3, dropout: 0.3, using: &b)
         #expect(dropped.stateDict().map(\.name) == ["0.weight", "0.bias", "3.weight", "3.bias", "6.weight", "6.bias"])
         for (withDropout, without) in zip(dropped.stateDict(), plain.stateDict()) {
             expectEqual(withDropout.tensor.data, without.tensor.data, "\(withDropout.name)")
@@ -99,13 +99,13 @@ import Testing
         let history = try RunHistory.read(from: exponential.appendingPathComponent("history.json"))
         #expect(history.epochs.map(\.learningRate) == [0.1, 0.05, 0.025])
         #expect(history.config["optimizer"] == "adamw")
-        #expect(history.config["gamma"] == "0.5")
+        #expect(history.config["gamma"] == 0.5)
         #expect(history.config["patience"] == nil)
 
         let dropout = scratch.url.appendingPathComponent("dropout")
         #expect(runCommand(TrainAutoGrad.self, base + ["--dropout", "0.25", "--output", dropout.path]).status == 0)
         let config = try RunHistory.read(from: dropout.appendingPathComponent("history.json")).config
-        #expect(config["dropout"] == "0.25")
+        #expect(config["dropout"] == 0.25)
         #expect(config["gamma"] == nil)
 
         let linear = scratch.url.appendingPathComponent("linear")

@@ -165,12 +165,15 @@ extension CLITests {
             let scratch = try TemporaryDirectory()
             let first = scratch.url.appendingPathComponent("manual")
             #expect(run(TrainManual.self, fixtureArguments(epochs: 2) + ["--output", first.path]).status == 0)
-            let written = Set(try FileManager.default.contentsOfDirectory(atPath: first.path))
-            #expect(written == ["history.json", "loss.svg", "accuracy.svg", "confusion_matrix.svg", "test_report.txt", "model.safetensors", "checkpoint.safetensors"])
+            let written = Set(try FileManager.default.contentsOfDirectory(atPath: first.path).map {
+                $0.hasPrefix(TensorBoardEvents.fileNamePrefix) ? TensorBoardEvents.fileNamePrefix + "*" : $0
+            })
+            #expect(written == ["history.json", "metrics.jsonl", "events.out.tfevents.*", "loss.svg", "accuracy.svg",
+                                "confusion_matrix.svg", "test_report.txt", "model.safetensors", "checkpoint.safetensors"])
             let history = try RunHistory.read(from: first.appendingPathComponent("history.json"))
             #expect(history.backend == "manual")
             #expect(history.epochs.count == 2)
-            #expect(history.config["hidden_dims"] == "16")
+            #expect(history.config["hidden_dims"] == [16])
             #expect(history.blas == BLAS.summary)
             #expect(history.dataset.trainCount == 400)
             #expect(history.test != nil)
@@ -183,7 +186,7 @@ extension CLITests {
             let path = first.appendingPathComponent("model.safetensors").path
             #expect(run(TrainAutoGrad.self, fixtureArguments() + ["--init-from", path, "--output", second.path]).status == 0)
             let continued = try RunHistory.read(from: second.appendingPathComponent("history.json"))
-            #expect(continued.config["init_from"] == path)
+            #expect(continued.config["init_from"] == .string(path))
             // Starting from a trained model, its first epoch beats the first epoch from scratch.
             #expect(continued.epochs[0].trainLoss < history.epochs[0].trainLoss)
         }
@@ -235,5 +238,15 @@ extension CLITests {
             #expect(Set(epochs[0].keys).isSuperset(of: ["epoch", "train_loss", "train_accuracy", "val_loss",
                                                                            "val_accuracy", "learning_rate", "seconds"]))
         }
+    }
+}
+
+extension CLITests {
+    /// `--version` prints the package's version and succeeds, on every command.
+    @Test(arguments: [TrainManual.self, TrainAutoGrad.self, CompareBackends.self, LRSweep.self, EvaluateModel.self] as [any ParsableCommand.Type])
+    func versionPrintsThePackageVersion(_ type: any ParsableCommand.Type) {
+        let result = runCommand(type, ["--version"])
+        #expect(result.status == 0, "\(type): \(result)")
+        #expect(result.message == Backprop.version, "\(type): \(result)")
     }
 }

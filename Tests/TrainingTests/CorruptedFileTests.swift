@@ -79,6 +79,6 @@ func flippingBit(of bytes: Data, at index: Int) -> Data {
         #expect(try !Safetensors.read(contentsOf: plain).hasChecksums)
         let accepted = runCommand(TrainManual.self, Self.quick(output) + ["--init-from", plain.path])
         #expect(accepted.status == 0, "\(accepted.message)")
-        #expect(try RunHistory.read(from: output.appendingPathComponent("history.json")).config["init_from"] == plain.path)
+        #expect(try RunHistory.read(from: output.appendingPathComponent("history.json")).config["init_from"] == .string(plain.path))
     }
 }

@@ -7,7 +7,7 @@ import Testing
 
 /// A model the library does not know: a tanh hidden layer gated by a sigmoid of the input,
 /// weights stored `[in, out]`, and a learned logit scale — its own tensors, no AutoGrad layer.
-final class GatedNet: Module<Float> {
+final class GatedNet: nn.Module<Float> {
     let hiddenWeight, hiddenBias, gateWeight, outputWeight, scale: Tensor<Float>
 
     init(inputs: Int, hidden: Int, classes: Int, seed: UInt64) {
@@ -34,7 +34,7 @@ final class GatedNet: Module<Float> {
     }
 }
 
-/// A user-defined ``Module`` trains, checkpoints and resumes through the same ``Trainer`` as
+/// A user-defined `nn.Module` trains, checkpoints and resumes through the same ``Trainer`` as
 /// the built-in MLP.
 @Suite struct CustomModuleTests {
     static func model(seed: UInt64, epochs: Int) -> AutoGradClassifier {

@@ -107,6 +107,12 @@ func stop(_ process: Process, with signal: Int32, log: URL) -> String {
                 == Data(contentsOf: reference.appendingPathComponent("model.safetensors")))
         #expect(a.test != nil)
         #expect(a.epochs.count == 12)
+        // metrics.jsonl continues where the checkpoint stopped: every step once, as in the run never stopped.
+        let logged = try MetricsLog.read(from: run.appendingPathComponent(MetricsLog.fileName))
+        let whole = try MetricsLog.read(from: reference.appendingPathComponent(MetricsLog.fileName))
+        #expect(whole.count == 12 * 50)
+        #expect(logged.map(\.step) == Array(1...whole.count))
+        #expect(logged.map { [$0.loss, $0.learningRate] } == whole.map { [$0.loss, $0.learningRate] })
     }
 
     @Test(arguments: [0, 40, 130])

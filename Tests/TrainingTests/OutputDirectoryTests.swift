@@ -22,17 +22,17 @@ enum OutputCommand: String, CaseIterable, Sendable {
     }
 
     /// The seed recorded in each of the run's summaries.
-    func seeds(in output: URL) throws -> [String?] {
+    func seeds(in output: URL) throws -> [Int?] {
         switch self {
         case .manual, .autograd:
-            return [try RunHistory.read(from: output.appendingPathComponent("history.json")).config["seed"]]
+            return [try RunHistory.read(from: output.appendingPathComponent("history.json")).config["seed"]?.intValue]
         case .compare:
             return try ["manual", "autograd"].map {
-                try RunHistory.read(from: output.appendingPathComponent("\($0)/history.json")).config["seed"]
+                try RunHistory.read(from: output.appendingPathComponent("\($0)/history.json")).config["seed"]?.intValue
             }
         case .sweep:
             let object = try JSONSerialization.jsonObject(with: Data(contentsOf: output.appendingPathComponent("sweep.json")))
-            return [((object as? [String: Any])?["config"] as? [String: String])?["seed"]]
+            return [((object as? [String: Any])?["config"] as? [String: Any])?["seed"] as? Int]
         }
     }
 }
@@ -64,7 +64,9 @@ func snapshot(_ directory: URL) throws -> [String: Data] {
         let before = try snapshot(output)
         // Every name a command writes is one the check knows, so none can be replaced unseen.
         let known = Set(RunDirectory.runFileNames + RunDirectory.runSubdirectoryNames + ["notes.txt"])
-        #expect(Set(before.keys.map { String($0.split(separator: "/")[0]) }).isSubset(of: known), "\(before.keys.sorted())")
+        let names = before.keys.map { String($0.split(separator: "/")[0]) }.filter { !$0.hasPrefix(TensorBoardEvents.fileNamePrefix) }
+        #expect(Set(names).isSubset(of: known), "\(before.keys.sorted())")
+        #expect(command == .sweep || before.keys.contains { $0.contains(TensorBoardEvents.fileNamePrefix) }, "no event file")
         #expect(before.count >= 4)
 
         // Any command, into a directory that holds a run: refused, naming it, and nothing changes.
@@ -79,7 +81,7 @@ func snapshot(_ directory: URL) throws -> [String: Data] {
 
         let replaced = command.run(into: output, ["--overwrite", "--seed", "7"])
         #expect(replaced.status == 0, "\(replaced.message)")
-        #expect(try command.seeds(in: output).allSatisfy { $0 == "7" })
+        #expect(try command.seeds(in: output).allSatisfy { $0 == 7 })
         #expect(try Data(contentsOf: output.appendingPathComponent("notes.txt")) == Data("my notes".utf8))
     }
 
@@ -98,11 +100,13 @@ func snapshot(_ directory: URL) throws -> [String: Data] {
         #expect(try RunHistory.read(from: output.appendingPathComponent("history.json")).test != nil)
 
         // A replacing run that diverges in its first epoch writes no model, checkpoint or test
-        // report: none of the earlier run's may be left beside its history.
+        // report: none of the earlier run's may be left beside its history and logs.
         #expect(OutputCommand.manual.run(into: output, ["--overwrite", "--lr", "1e6"]).status == 0)
         #expect(try RunHistory.read(from: output.appendingPathComponent("history.json")).diverged)
-        let left = Set(try FileManager.default.contentsOfDirectory(atPath: output.path))
-        #expect(left == ["history.json", "loss.svg", "accuracy.svg", "notes.txt"], "\(left.sorted())")
+        let files = try FileManager.default.contentsOfDirectory(atPath: output.path)
+        let left = Set(files.filter { !$0.hasPrefix(TensorBoardEvents.fileNamePrefix) })
+        #expect(left == ["history.json", MetricsLog.fileName, "loss.svg", "accuracy.svg", "notes.txt"], "\(left.sorted())")
+        #expect(files.count(where: { $0.hasPrefix(TensorBoardEvents.fileNamePrefix) }) == 1, "\(files.sorted())")
     }
 
     @Test func aDirectoryHoldingOnlyUnrelatedFilesOrEmptyRunSubdirectoriesHoldsNoRun() throws {

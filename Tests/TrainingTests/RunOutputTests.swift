@@ -5,7 +5,7 @@ import Testing
 
 func sampleHistory(diverged: Bool = false) -> RunHistory {
     let names = ["cat", "dog", "bird"]
-    var history = RunHistory(backend: "manual", config: ["hidden_dims": "128", "lr": "0.1", "seed": "42"],
+    var history = RunHistory(backend: "manual", config: ["hidden_dims": [128], "lr": 0.1, "seed": 42],
                              blas: "BLAS: OpenBLAS 0.3.21, core Haswell, 2 threads",
                              dataset: DatasetSummary(name: "fashion-mnist", directory: "/usr/share/fashion-mnist",
                                                      normalizationMean: 0.2860, normalizationStd: 0.3530,

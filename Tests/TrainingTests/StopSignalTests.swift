@@ -14,8 +14,11 @@ private func isCompleteSVG(_ url: URL) -> Bool {
 }
 
 /// The names in `directory`: nothing else (no temporary file of an atomic write) may be left.
+/// The names in `directory`, a TensorBoard event file's (named by time and host) as `events.out.tfevents.*`.
 private func names(_ directory: URL) throws -> Set<String> {
-    Set(try FileManager.default.contentsOfDirectory(atPath: directory.path))
+    Set(try FileManager.default.contentsOfDirectory(atPath: directory.path).map {
+        $0.hasPrefix(TensorBoardEvents.fileNamePrefix) ? TensorBoardEvents.fileNamePrefix + "*" : $0
+    })
 }
 
 /// SIGTERM (`kill`, systemd, Docker, CI) stops every command as Ctrl-C does, with status 143;
@@ -37,7 +40,8 @@ private func names(_ directory: URL) throws -> Set<String> {
         #expect(partial.epochs.count == stopped.completedEpochs)
         #expect(partial.test == nil)
         #expect(!partial.diverged)
-        #expect(try names(run) == ["checkpoint.safetensors", "history.json", "loss.svg", "accuracy.svg", "model.safetensors"])
+        #expect(try names(run) == ["checkpoint.safetensors", "history.json", "loss.svg", "accuracy.svg", "model.safetensors",
+                                   "metrics.jsonl", "events.out.tfevents.*"])
         #expect(isCompleteSVG(run.appendingPathComponent("loss.svg")))
         // The run it leaves is one --resume accepts.
         _ = try Resumption(directory: run.path, backend: "autograd")

@@ -71,7 +71,7 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark("step manual", configuration: .init(metrics: fast, maxDuration: .seconds(2))) { benchmark in
         let (x, labels) = randomBatch()
-        let model = ArrayKit.MLP<Float>(inputs: 784, hidden: [128], classes: 10, seed: 42)
+        let model = MLP<Float>(inputs: 784, hidden: [128], classes: 10, seed: 42)
         let loss = SoftmaxCrossEntropy<Float>()
         func step() {
             blackHole(loss.forward(model.forward(x), labels: labels))
@@ -89,7 +89,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("step autograd", configuration: .init(metrics: fast, maxDuration: .seconds(2))) { benchmark in
         let (x, labels) = randomBatch()
         var rng = SplitMix64(seed: 42)
-        let model = AutoGrad.MLP<Float>(inputs: 784, hidden: [128], classes: 10, using: &rng)
+        let model = nn.MLP<Float>(inputs: 784, hidden: [128], classes: 10, using: &rng)
         let optimizer = SGD(model.parameters(), learningRate: 0.01)
         let input = Tensor(x)
         func step() {

@@ -2,27 +2,45 @@ import RealModule
 
 // Elementwise arithmetic with NumPy broadcasting: array∘array, array∘scalar, scalar∘array.
 extension NDArray {
+    /// Elementwise sum, the shapes broadcast as in NumPy.
     @inlinable public static func + (a: NDArray, b: NDArray) -> NDArray { a.zipWith(b, op: "add", +) }
+    /// Elementwise difference, the shapes broadcast as in NumPy.
     @inlinable public static func - (a: NDArray, b: NDArray) -> NDArray { a.zipWith(b, op: "subtract", -) }
+    /// Elementwise product (not a matrix product), the shapes broadcast as in NumPy.
     @inlinable public static func * (a: NDArray, b: NDArray) -> NDArray { a.zipWith(b, op: "multiply", *) }
+    /// Elementwise quotient, the shapes broadcast as in NumPy.
     @inlinable public static func / (a: NDArray, b: NDArray) -> NDArray { a.zipWith(b, op: "divide", /) }
 
+    /// `b` added to every element.
     @inlinable public static func + (a: NDArray, b: Scalar) -> NDArray { a.map { $0 + b } }
+    /// `b` subtracted from every element.
     @inlinable public static func - (a: NDArray, b: Scalar) -> NDArray { a.map { $0 - b } }
+    /// Every element times `b`.
     @inlinable public static func * (a: NDArray, b: Scalar) -> NDArray { a.map { $0 * b } }
+    /// Every element divided by `b`.
     @inlinable public static func / (a: NDArray, b: Scalar) -> NDArray { a.map { $0 / b } }
 
+    /// `a` added to every element.
     @inlinable public static func + (a: Scalar, b: NDArray) -> NDArray { b.map { a + $0 } }
+    /// `a` minus each element.
     @inlinable public static func - (a: Scalar, b: NDArray) -> NDArray { b.map { a - $0 } }
+    /// `a` times every element.
     @inlinable public static func * (a: Scalar, b: NDArray) -> NDArray { b.map { a * $0 } }
+    /// `a` divided by each element.
     @inlinable public static func / (a: Scalar, b: NDArray) -> NDArray { b.map { a / $0 } }
 
+    /// Every element negated.
     @inlinable public static prefix func - (a: NDArray) -> NDArray { a.map { -$0 } }
 
+    /// Adds `b` in place; `b` must broadcast to `a`'s shape.
     @inlinable public static func += (a: inout NDArray, b: NDArray) { a.formZip(b, op: "add", +) }
+    /// Subtracts `b` in place; `b` must broadcast to `a`'s shape.
     @inlinable public static func -= (a: inout NDArray, b: NDArray) { a.formZip(b, op: "subtract", -) }
+    /// Multiplies by `b` elementwise in place; `b` must broadcast to `a`'s shape.
     @inlinable public static func *= (a: inout NDArray, b: NDArray) { a.formZip(b, op: "multiply", *) }
+    /// Adds `b` to every element in place.
     @inlinable public static func += (a: inout NDArray, b: Scalar) { a.formMap { $0 + b } }
+    /// Multiplies every element by `b` in place.
     @inlinable public static func *= (a: inout NDArray, b: Scalar) { a.formMap { $0 * b } }
 
     /// A new array with `f` applied to every element.
@@ -68,11 +86,17 @@ extension NDArray {
 
 // Elementwise functions.
 extension NDArray {
+    /// Elementwise `eˣ`.
     @inlinable public func exp() -> NDArray { map { .exp($0) } }
+    /// Elementwise natural logarithm.
     @inlinable public func log() -> NDArray { map { .log($0) } }
+    /// Elementwise square root.
     @inlinable public func sqrt() -> NDArray { map { .sqrt($0) } }
+    /// Elementwise hyperbolic tangent.
     @inlinable public func tanh() -> NDArray { map { .tanh($0) } }
+    /// Elementwise absolute value.
     @inlinable public func abs() -> NDArray { map { Swift.abs($0) } }
+    /// Elementwise `x²`.
     @inlinable public func squared() -> NDArray { map { $0 * $0 } }
     /// Elementwise `self ** exponent`.
     @inlinable public func pow(_ exponent: Scalar) -> NDArray { map { .pow($0, exponent) } }
@@ -81,10 +105,13 @@ extension NDArray {
     @inlinable public func maximum(_ other: NDArray) -> NDArray {
         zipWith(other, op: "maximum") { a, b in a.isNaN || a > b ? a : b }
     }
+    /// Elementwise smaller of the two (NaN-propagating, as `numpy.minimum`).
     @inlinable public func minimum(_ other: NDArray) -> NDArray {
         zipWith(other, op: "minimum") { a, b in a.isNaN || a < b ? a : b }
     }
+    /// Every element raised to at least `value` (NaN stays NaN), as `numpy.maximum(a, value)`.
     @inlinable public func maximum(_ value: Scalar) -> NDArray { map { $0.isNaN || $0 > value ? $0 : value } }
+    /// Every element limited to at most `value` (NaN stays NaN), as `numpy.minimum(a, value)`.
     @inlinable public func minimum(_ value: Scalar) -> NDArray { map { $0.isNaN || $0 < value ? $0 : value } }
 
     /// Every element limited to `[low, high]`, as `numpy.clip`.
@@ -97,11 +124,17 @@ extension NDArray {
 // Comparisons give masks: 1 where the comparison holds, 0 elsewhere, in the array's own
 // scalar type so a mask multiplies directly (as in a ReLU backward pass).
 extension NDArray {
+    /// 1 where `self > other` (broadcast), 0 elsewhere.
     @inlinable public func isGreater(than other: NDArray) -> NDArray { zipWith(other, op: "isGreater") { $0 > $1 ? 1 : 0 } }
+    /// 1 where `self < other` (broadcast), 0 elsewhere.
     @inlinable public func isLess(than other: NDArray) -> NDArray { zipWith(other, op: "isLess") { $0 < $1 ? 1 : 0 } }
+    /// 1 where `self == other` (broadcast), 0 elsewhere.
     @inlinable public func isEqual(to other: NDArray) -> NDArray { zipWith(other, op: "isEqual") { $0 == $1 ? 1 : 0 } }
+    /// 1 where an element is greater than `value`, 0 elsewhere.
     @inlinable public func isGreater(than value: Scalar) -> NDArray { map { $0 > value ? 1 : 0 } }
+    /// 1 where an element is less than `value`, 0 elsewhere.
     @inlinable public func isLess(than value: Scalar) -> NDArray { map { $0 < value ? 1 : 0 } }
+    /// 1 where an element is at least `value`, 0 elsewhere.
     @inlinable public func isGreaterOrEqual(to value: Scalar) -> NDArray { map { $0 >= value ? 1 : 0 } }
 
     /// True when every element is finite (no NaN, no infinity).

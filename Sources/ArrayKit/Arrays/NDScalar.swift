@@ -20,6 +20,7 @@ where RawSignificand: FixedWidthInteger {
     static func vectorizableSquareRoot(_ x: Self) -> Self
 }
 
+/// `Float` as an element type: single-precision BLAS (`sgemm`), NumPy's `"<f4"`.
 extension Float: NDScalar {
     public static var numpyDescriptor: String { "<f4" }
 
@@ -38,6 +39,7 @@ extension Float: NDScalar {
     }
 }
 
+/// `Double` as an element type: double-precision BLAS (`dgemm`), NumPy's `"<f8"`.
 extension Double: NDScalar {
     public static var numpyDescriptor: String { "<f8" }
 

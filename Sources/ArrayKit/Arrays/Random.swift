@@ -15,6 +15,7 @@ public struct SplitMix64: RandomNumberGenerator, Sendable, Equatable {
     /// The complete generator state.
     public var state: UInt64
 
+    /// A generator whose state is `seed`: the same seed gives the same sequence.
     public init(seed: UInt64) { state = seed }
 
     @inlinable

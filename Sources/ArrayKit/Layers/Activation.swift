@@ -1,6 +1,8 @@
 /// The activation between the linear layers of an ``MLP``.
 public enum Activation: Sendable, Equatable, CustomStringConvertible {
+    /// `max(0, x)`.
     case relu
+    /// `x` for x > 0, `alpha·(eˣ − 1)` otherwise.
     case elu(alpha: Double)
 
     public var description: String {

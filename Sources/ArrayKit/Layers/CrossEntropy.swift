@@ -21,6 +21,7 @@ public final class CrossEntropy<Scalar: NDScalar>: Loss {
     @usableFromInline var labels: [Int] = []
     @usableFromInline var inputGradientBuffer: NDArray<Scalar>?
 
+    /// A loss with no batch cached yet.
     @inlinable public init() {}
 
     @inlinable public func forward(_ input: NDArray<Scalar>, labels: [Int]) -> Scalar {

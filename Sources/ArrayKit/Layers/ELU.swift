@@ -16,6 +16,7 @@ public final class ELU<Scalar: NDScalar>: Layer {
     @usableFromInline var outputBuffer: NDArray<Scalar>?
     @usableFromInline var inputGradientBuffer: NDArray<Scalar>?
 
+    /// An ELU with the given `alpha`, which must be finite.
     @inlinable public init(alpha: Scalar = 1) {
         precondition(alpha.isFinite, "ELU: alpha must be finite, got \(alpha)")
         self.alpha = alpha

@@ -6,9 +6,14 @@
 /// numerical estimate of pure rounding noise, which would make any elementwise ratio
 /// meaningless. Two all-zero arrays agree exactly (error 0).
 public struct GradientCheckResult: Sendable, CustomStringConvertible {
+    /// The comparison of one array's analytic gradient with its numerical estimate.
     public struct Entry: Sendable {
+        /// The array: `"input"`, a parameter's name such as `"weight"` or `"0.bias"`.
         public let name: String
+        /// `max|analytic − numerical|` over the largest magnitude in either array (0 when both are
+        /// all zero, NaN when any value is NaN).
         public let relativeError: Double
+        /// `max|analytic − numerical|`.
         public let maxAbsoluteError: Double
     }
 

@@ -14,6 +14,7 @@
 /// let dx = layer.backward(.ones(y.shape))     // (S, 4); layer.gradients now hold dW, db
 /// ```
 public protocol Layer<Scalar>: AnyObject {
+    /// The element type of the arrays the layer maps, `Float` or `Double`.
     associatedtype Scalar: NDScalar
 
     /// The output for a batch `input` of shape (samples, features); caches what `backward` needs.
@@ -56,6 +57,7 @@ extension Layer {
 /// let dLogits = loss.backward()
 /// ```
 public protocol Loss<Scalar>: AnyObject {
+    /// The element type of the logits, `Float` or `Double`.
     associatedtype Scalar: NDScalar
 
     /// The mean loss of the batch `input` (samples, classes) against `labels`, one class

@@ -10,6 +10,7 @@ public final class ReLU<Scalar: NDScalar>: Layer {
     @usableFromInline var outputBuffer: NDArray<Scalar>?
     @usableFromInline var inputGradientBuffer: NDArray<Scalar>?
 
+    /// A layer with no batch cached yet.
     @inlinable public init() {}
 
     @inlinable public func forward(_ input: NDArray<Scalar>) -> NDArray<Scalar> {

@@ -15,6 +15,7 @@ public final class Softmax<Scalar: NDScalar>: Layer {
     @usableFromInline var outputBuffer: NDArray<Scalar>?
     @usableFromInline var inputGradientBuffer: NDArray<Scalar>?
 
+    /// A layer with no batch cached yet.
     @inlinable public init() {}
 
     @inlinable public func forward(_ input: NDArray<Scalar>) -> NDArray<Scalar> {

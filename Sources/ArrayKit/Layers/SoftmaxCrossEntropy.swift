@@ -18,6 +18,7 @@ public final class SoftmaxCrossEntropy<Scalar: NDScalar>: Loss {
     @usableFromInline var labels: [Int] = []
     @usableFromInline var inputGradientBuffer: NDArray<Scalar>?
 
+    /// A loss with no batch cached yet.
     @inlinable public init() {}
 
     @inlinable public func forward(_ logits: NDArray<Scalar>, labels: [Int]) -> Scalar {

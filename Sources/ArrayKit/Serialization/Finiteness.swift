@@ -20,6 +20,7 @@ public struct NonFiniteValues: Equatable, Sendable, CustomStringConvertible {
     /// Its value (NaN, `inf` or `-inf`), widened to `Double`.
     public let firstValue: Double
 
+    /// A summary from its parts; ``scan(name:shape:element:)`` builds one from the elements.
     public init(name: String, shape: [Int], count: Int, firstIndex: [Int], firstValue: Double) {
         self.name = name
         self.shape = shape
@@ -75,6 +76,7 @@ public struct NonFiniteError: Error, Equatable, Sendable, CustomStringConvertibl
     /// One entry per offending array.
     public let arrays: [NonFiniteValues]
 
+    /// An error naming each offending array.
     public init(arrays: [NonFiniteValues]) { self.arrays = arrays }
 
     public var description: String {

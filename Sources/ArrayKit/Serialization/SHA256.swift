@@ -13,6 +13,7 @@ public struct SHA256: Sendable {
     private var length: UInt64 = 0
     private var schedule = [UInt32](repeating: 0, count: 64)   // reused: no allocation per block
 
+    /// A hash of no bytes yet.
     public init() { pending.reserveCapacity(64) }
 
     /// Feeds more bytes.

@@ -177,8 +177,11 @@ public enum Safetensors {
 public struct SafetensorsFile: Sendable {
     /// One tensor's directory entry.
     public struct Entry: Sendable, Equatable {
+        /// The tensor's name, such as `"0.weight"`.
         public let name: String
+        /// The element type.
         public let dtype: SafetensorsDType
+        /// The size of each axis; `[]` for a scalar.
         public let shape: [Int]
         /// The byte range within the data section.
         public let byteRange: Range<Int>

@@ -11,8 +11,11 @@
 public struct StateDictReport: Equatable, Sendable, CustomStringConvertible {
     /// A key whose loaded shape differs from the model's.
     public struct ShapeMismatch: Equatable, Sendable {
+        /// The entry's name.
         public let name: String
+        /// The shape in the loaded state dict.
         public let loaded: [Int]
+        /// The shape the model has.
         public let expected: [Int]
     }
 
@@ -48,6 +51,7 @@ public struct StateDictReport: Equatable, Sendable, CustomStringConvertible {
 
 /// A state dict that cannot be loaded; its report lists every problem.
 public struct StateDictError: Error, Equatable, CustomStringConvertible {
+    /// Every missing, unexpected, wrong-shaped and non-finite entry.
     public let report: StateDictReport
     public var description: String {
         "error(s) loading state dict:\n" + report.description.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")

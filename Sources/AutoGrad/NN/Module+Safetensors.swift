@@ -1,7 +1,7 @@
 import ArrayKit
 import Foundation
 
-extension Module {
+extension nn.Module {
     /// Writes the state dict to `url` as safetensors, the file
     /// `safetensors.torch.load_file` reads and the equivalent `torch.nn.Sequential` loads with
     /// `load_state_dict(strict=True)`: parameters and buffers as F32 (F64 for `Double`), each

@@ -1,6 +1,6 @@
 import ArrayKit
 
-extension Module {
+extension nn.Module {
     /// Copies `entries` into this module's parameters and buffers by name, as PyTorch's
     /// `load_state_dict(strict:)`: a wrong shape always throws, a missing or unexpected
     /// key throws when `strict`. Nothing changes when it throws.
@@ -58,9 +58,9 @@ extension Module {
 
     /// Every ``BatchNorm1d`` in this module's tree with the state-dict name of its batch
     /// counter (`"1.num_batches_tracked"`), in state-dict order.
-    func batchNormCounters(prefix: String = "") -> [(name: String, norm: BatchNorm1d<Scalar>)] {
-        var found: [(name: String, norm: BatchNorm1d<Scalar>)] = []
-        if let norm = self as? BatchNorm1d<Scalar> { found.append((prefix + "num_batches_tracked", norm)) }
+    func batchNormCounters(prefix: String = "") -> [(name: String, norm: nn.BatchNorm1d<Scalar>)] {
+        var found: [(name: String, norm: nn.BatchNorm1d<Scalar>)] = []
+        if let norm = self as? nn.BatchNorm1d<Scalar> { found.append((prefix + "num_batches_tracked", norm)) }
         for (name, child) in namedChildren() {
             found += child.batchNormCounters(prefix: prefix + name + ".")
         }

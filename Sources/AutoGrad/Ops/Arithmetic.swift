@@ -57,19 +57,23 @@ extension Tensor {
         }
     }
 
+    /// `b` added to every element.
     @inlinable
     public static func + (a: Tensor, b: Scalar) -> Tensor {
         result(of: "add", data: a.data + b, inputs: [a]) { g in [g] }
     }
 
+    /// `a` added to every element.
     @inlinable
     public static func + (a: Scalar, b: Tensor) -> Tensor { b + a }
 
+    /// `b` subtracted from every element.
     @inlinable
     public static func - (a: Tensor, b: Scalar) -> Tensor {
         result(of: "sub", data: a.data - b, inputs: [a]) { g in [g] }
     }
 
+    /// `a` minus each element.
     @inlinable
     public static func - (a: Scalar, b: Tensor) -> Tensor {
         result(of: "sub", data: a - b.data, inputs: [b]) { (g: consuming NDArray<Scalar>) in
@@ -78,6 +82,7 @@ extension Tensor {
         }
     }
 
+    /// Every element times `b`.
     @inlinable
     public static func * (a: Tensor, b: Scalar) -> Tensor {
         result(of: "mul", data: a.data * b, inputs: [a]) { (g: consuming NDArray<Scalar>) in
@@ -86,9 +91,11 @@ extension Tensor {
         }
     }
 
+    /// `a` times every element.
     @inlinable
     public static func * (a: Scalar, b: Tensor) -> Tensor { b * a }
 
+    /// Every element divided by `b`.
     @inlinable
     public static func / (a: Tensor, b: Scalar) -> Tensor {
         let inverse = 1 / b
@@ -98,6 +105,7 @@ extension Tensor {
         }
     }
 
+    /// `a` divided by each element.
     @inlinable
     public static func / (a: Scalar, b: Tensor) -> Tensor {
         let x = b.data

@@ -16,7 +16,9 @@ public class Adam<Scalar: NDScalar>: Optimizer {
     public var learningRate: Double
     /// (β₁, β₂); settable so a schedule (e.g. ``OneCycleLR``) can cycle β₁.
     public var betas: (Double, Double)
+    /// Added to the denominator for numerical stability.
     public var eps: Double
+    /// The L2 penalty added to the gradient (``Adam``) or the decoupled weight decay (``AdamW``).
     public var weightDecay: Double
     /// Whether decay shrinks the weights directly (AdamW) instead of entering the gradient.
     let decoupledWeightDecay: Bool

@@ -26,15 +26,25 @@ public struct OneCycleLR: LearningRateSchedule, Codable, Equatable {
         case linear
     }
 
+    /// The peak rate.
     public let maxLearningRate: Double
+    /// The steps in the cycle, usually epochs × batches per epoch.
     public let totalSteps: Int
+    /// The fraction of the cycle spent warming up.
     public let pctStart: Double
+    /// How each phase interpolates between its end points.
     public let annealing: Annealing
+    /// The starting rate is `maxLearningRate / divFactor`.
     public let divFactor: Double
+    /// The final rate is the starting rate over `finalDivFactor`.
     public let finalDivFactor: Double
+    /// Whether a third phase follows (up, back down to the starting rate, then to the minimum), as PyTorch's `three_phase`.
     public let threePhase: Bool
+    /// Whether ``momentum(at:)`` cycles against the rate.
     public let cycleMomentum: Bool
+    /// The momentum at the peak rate.
     public let baseMomentum: Double
+    /// The momentum at the start and end of the cycle.
     public let maxMomentum: Double
 
     /// PyTorch's defaults throughout.

@@ -14,6 +14,7 @@ import ArrayKit
 /// }
 /// ```
 public protocol Optimizer<Scalar>: AnyObject {
+    /// The element type of the parameters, `Float` or `Double`.
     associatedtype Scalar: NDScalar
 
     /// The tensors this optimizer updates, in a fixed order (state keys use their index).

@@ -18,17 +18,35 @@
 /// ```
 public struct ReduceLROnPlateau: Sendable, Codable, Equatable, CustomStringConvertible {
     /// Whether smaller (`.min`, e.g. a loss) or larger (`.max`, e.g. accuracy) is better.
-    public enum Mode: String, Codable, Sendable { case min, max }
+    public enum Mode: String, Codable, Sendable {
+        /// Smaller is better (a loss).
+        case min
+        /// Larger is better (an accuracy).
+        case max
+    }
     /// Whether `threshold` is a fraction of the best value or an absolute amount.
-    public enum ThresholdMode: String, Codable, Sendable { case relative, absolute }
+    public enum ThresholdMode: String, Codable, Sendable {
+        /// An improvement beats the best value by the fraction `threshold` of it.
+        case relative
+        /// An improvement beats the best value by `threshold`.
+        case absolute
+    }
 
+    /// Whether smaller or larger metrics are better.
     public let mode: Mode
+    /// The rate is multiplied by `factor` at each cut, in [0, 1).
     public let factor: Double
+    /// Epochs without improvement tolerated before a cut.
     public let patience: Int
+    /// How much better than the best a metric must be to count, see `thresholdMode`.
     public let threshold: Double
+    /// Whether `threshold` is relative to the best value or absolute.
     public let thresholdMode: ThresholdMode
+    /// Epochs after a cut in which bad epochs are not counted.
     public let cooldown: Int
+    /// The rate is never cut below this.
     public let minimumLearningRate: Double
+    /// A cut smaller than this is skipped.
     public let eps: Double
 
     /// The rate to use now.

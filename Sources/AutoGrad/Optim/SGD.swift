@@ -18,8 +18,11 @@ public final class SGD<Scalar: NDScalar>: Optimizer {
     public var learningRate: Double
     /// Settable so a schedule (e.g. ``OneCycleLR``) can cycle it.
     public var momentum: Double
+    /// The share of the new gradient held back from the momentum buffer, `(1 − dampening) · g`.
     public var dampening: Double
+    /// Whether the update uses Nesterov momentum, `g + momentum · b`.
     public let nesterov: Bool
+    /// The L2 penalty added to the gradient, `weightDecay · w`.
     public var weightDecay: Double
     /// PyTorch's `momentum_buffer`, created on a parameter's first step with momentum.
     private var buffers: [NDArray<Scalar>?]

@@ -36,10 +36,14 @@ func checkStep(_ step: Int, _ schedule: String) {
 /// StepLR(baseLearningRate: 0.1, stepSize: 30).learningRate(at: 65)   // 0.001
 /// ```
 public struct StepLR: LearningRateSchedule, Codable, Equatable {
+    /// The rate at step 0.
     public let baseLearningRate: Double
+    /// Steps between two decays.
     public let stepSize: Int
+    /// The factor applied at each decay.
     public let gamma: Double
 
+    /// Decays `baseLearningRate` by `gamma` every `stepSize` steps; `stepSize` must be positive.
     public init(baseLearningRate: Double, stepSize: Int, gamma: Double = 0.1) {
         precondition(stepSize > 0, "StepLR: step size must be > 0, got \(stepSize)")
         (self.baseLearningRate, self.stepSize, self.gamma) = (baseLearningRate, stepSize, gamma)
@@ -59,9 +63,12 @@ public struct StepLR: LearningRateSchedule, Codable, Equatable {
 /// ExponentialLR(baseLearningRate: 0.1, gamma: 0.9).learningRate(at: 2)   // 0.081
 /// ```
 public struct ExponentialLR: LearningRateSchedule, Codable, Equatable {
+    /// The rate at step 0.
     public let baseLearningRate: Double
+    /// The factor applied at every step.
     public let gamma: Double
 
+    /// Decays `baseLearningRate` by `gamma` every step.
     public init(baseLearningRate: Double, gamma: Double) {
         (self.baseLearningRate, self.gamma) = (baseLearningRate, gamma)
     }
@@ -83,10 +90,14 @@ public struct ExponentialLR: LearningRateSchedule, Codable, Equatable {
 /// CosineAnnealingLR(baseLearningRate: 0.1, maxSteps: 10).learningRate(at: 5)   // 0.05
 /// ```
 public struct CosineAnnealingLR: LearningRateSchedule, Codable, Equatable {
+    /// The rate at step 0.
     public let baseLearningRate: Double
+    /// The steps to reach the minimum (PyTorch's `T_max`).
     public let maxSteps: Int
+    /// The rate at `maxSteps` (PyTorch's `eta_min`).
     public let minimumLearningRate: Double
 
+    /// Anneals from `baseLearningRate` to `minimumLearningRate` over `maxSteps` steps, which must be positive.
     public init(baseLearningRate: Double, maxSteps: Int, minimumLearningRate: Double = 0) {
         precondition(maxSteps > 0, "CosineAnnealingLR: maxSteps (T_max) must be > 0, got \(maxSteps)")
         (self.baseLearningRate, self.maxSteps, self.minimumLearningRate) = (baseLearningRate, maxSteps, minimumLearningRate)
@@ -112,11 +123,16 @@ public struct CosineAnnealingLR: LearningRateSchedule, Codable, Equatable {
 /// warmUp.learningRate(at: 2)   // 0.1 · (0.1 + 0.9 · 2/4) = 0.055
 /// ```
 public struct LinearLR: LearningRateSchedule, Codable, Equatable {
+    /// The rate the factors multiply.
     public let baseLearningRate: Double
+    /// The factor at step 0, in (0, 1].
     public let startFactor: Double
+    /// The factor from `totalSteps` on, in [0, 1].
     public let endFactor: Double
+    /// The steps the ramp takes.
     public let totalSteps: Int
 
+    /// Ramps the factor from `startFactor` to `endFactor` over `totalSteps` steps (PyTorch's defaults).
     public init(baseLearningRate: Double, startFactor: Double = 1.0 / 3, endFactor: Double = 1, totalSteps: Int = 5) {
         precondition(startFactor > 0 && startFactor <= 1, "LinearLR: start factor must be in (0, 1], got \(startFactor)")
         precondition(endFactor >= 0 && endFactor <= 1, "LinearLR: end factor must be in [0, 1], got \(endFactor)")
@@ -142,10 +158,14 @@ public struct LinearLR: LearningRateSchedule, Codable, Equatable {
 /// ConstantLR(baseLearningRate: 0.01, factor: 1)   // 0.01 at every step
 /// ```
 public struct ConstantLR: LearningRateSchedule, Codable, Equatable {
+    /// The rate from `totalSteps` on.
     public let baseLearningRate: Double
+    /// The factor on the base rate before `totalSteps`, in [0, 1].
     public let factor: Double
+    /// The steps that run at the reduced rate.
     public let totalSteps: Int
 
+    /// The base rate times `factor` for `totalSteps` steps, then the base rate (PyTorch's defaults).
     public init(baseLearningRate: Double, factor: Double = 1.0 / 3, totalSteps: Int = 5) {
         precondition(factor >= 0 && factor <= 1, "ConstantLR: factor must be in [0, 1], got \(factor)")
         (self.baseLearningRate, self.factor, self.totalSteps) = (baseLearningRate, factor, totalSteps)
@@ -171,9 +191,12 @@ public struct ConstantLR: LearningRateSchedule, Codable, Equatable {
 ///                             milestones: [5])
 /// ```
 public struct SequentialLR: LearningRateSchedule {
+    /// The schedules, in the order they run.
     public let schedules: [any LearningRateSchedule]
+    /// The steps at which each schedule after the first takes over.
     public let milestones: [Int]
 
+    /// Runs `schedules` one after another, switching at `milestones` (one fewer than the schedules, positive and increasing).
     public init(_ schedules: [any LearningRateSchedule], milestones: [Int]) {
         precondition(!schedules.isEmpty && milestones.count == schedules.count - 1,
                      "SequentialLR: \(schedules.count) schedules need \(max(0, schedules.count - 1)) milestones, got \(milestones.count)")

@@ -3,7 +3,10 @@ import AutoGrad
 
 /// The optimizers `train-autograd` offers.
 public enum OptimizerChoice: String, CaseIterable, Sendable {
-    case sgd, adam
+    /// Stochastic gradient descent, optionally with momentum, as `torch.optim.SGD`.
+    case sgd
+    /// Adam with the L2 penalty in the gradient, as `torch.optim.Adam`.
+    case adam
     /// Adam with decoupled weight decay, as `torch.optim.AdamW`.
     case adamw
 
@@ -61,7 +64,7 @@ public enum ScheduleChoice: String, CaseIterable, Sendable {
     }
 }
 
-/// The autograd backend: any AutoGrad `Module` that maps a batch of flattened
+/// The autograd backend: any AutoGrad `nn.Module` that maps a batch of flattened
 /// images to logits, trained with a loss, `backward()` and an optimizer as in PyTorch. The
 /// built-in MLP is the assignment's PyTorch model; a model of your own trains, checkpoints
 /// and reports the same way.
@@ -73,7 +76,8 @@ public enum ScheduleChoice: String, CaseIterable, Sendable {
 ///                                 epochs: 10, stepsPerEpoch: 429)
 /// ```
 public final class AutoGradClassifier: Classifier {
-    public let module: Module<Float>
+    /// The network being trained.
+    public let module: nn.Module<Float>
     /// The batch's mean loss, from the logits and the labels.
     let loss: (_ logits: Tensor<Float>, _ labels: [Int]) -> Tensor<Float>
     let optimizer: any Optimizer<Float>
@@ -84,6 +88,8 @@ public final class AutoGradClassifier: Classifier {
     var batchesSeen = 0
 
     public var backend: String { "autograd" }
+    /// The built-in MLP's shape; `nil` for a module of your own.
+    public private(set) var architecture: ModelArchitecture?
     /// The optimizer's rate; a range test sets it batch by batch (with the constant
     /// schedule, which sets it only in `beginEpoch`).
     public var learningRate: Double {
@@ -94,7 +100,7 @@ public final class AutoGradClassifier: Classifier {
     /// Trains `module`'s parameters against `loss` (a batch's mean loss from the logits and
     /// the labels) with the chosen optimizer and schedule (`gamma` for ``ScheduleChoice/exponential``,
     /// `patience` for ``ScheduleChoice/plateau``).
-    public init(_ module: Module<Float>,
+    public init(_ module: nn.Module<Float>,
                 loss: @escaping (_ logits: Tensor<Float>, _ labels: [Int]) -> Tensor<Float> = { crossEntropy(logits: $0, labels: $1) },
                 optimizer choice: OptimizerChoice = .sgd, learningRate: Double, momentum: Double = 0,
                 weightDecay: Double = 0, schedule: ScheduleChoice = .constant, gamma: Double = 0.9, patience: Int = 2,
@@ -124,10 +130,12 @@ public final class AutoGradClassifier: Classifier {
                             schedule: ScheduleChoice = .constant, gamma: Double = 0.9, patience: Int = 2,
                             epochs: Int, stepsPerEpoch: Int, seed: UInt64) {
         var generator = SplitMix64(seed: seed)
-        let mlp = AutoGrad.MLP<Float>(inputs: inputs, hidden: hidden, classes: classes, batchNorm: batchNorm,
+        let mlp = nn.MLP<Float>(inputs: inputs, hidden: hidden, classes: classes, batchNorm: batchNorm,
                                       activation: activation, dropout: dropout, using: &generator)
         self.init(mlp, optimizer: optimizer, learningRate: learningRate, momentum: momentum, weightDecay: weightDecay,
                   schedule: schedule, gamma: gamma, patience: patience, epochs: epochs, stepsPerEpoch: stepsPerEpoch)
+        architecture = ModelArchitecture(inputs: inputs, hidden: hidden, classes: classes, activation: activation,
+                                         batchNorm: batchNorm, dropout: dropout)
     }
 
     public func beginEpoch(_ epoch: Int) {
@@ -156,6 +164,18 @@ public final class AutoGradClassifier: Classifier {
         optimizer.step()
         batchesSeen += 1
         return (value, correct)
+    }
+
+    /// The logits of a batch of features `[N, inputs]`, in evaluation mode (batch norm's
+    /// running statistics, no dropout) and without recording a tape.
+    ///
+    /// ```swift
+    /// let predicted = model.logits(features).argmax(axis: 1)   // a class per row
+    /// ```
+    public func logits(_ inputs: NDArray<Float>) -> NDArray<Float> {
+        module.eval()
+        defer { module.train() }
+        return withNoGrad { module(Tensor(inputs)).data }
     }
 
     public func evaluate(_ inputs: NDArray<Float>, labels: [Int]) -> (lossSum: Double, predictions: [Int]) {
@@ -221,11 +241,11 @@ public final class AutoGradClassifier: Classifier {
         }
     }
 
-    /// Every ``Dropout`` in the module tree, with the counter name of its mask generator
+    /// Every `nn.Dropout` in the module tree, with the counter name of its mask generator
     /// (`dropout.2.generator`).
-    var dropouts: [(name: String, dropout: Dropout<Float>)] {
-        func collect(_ module: Module<Float>, _ path: String) -> [(name: String, dropout: Dropout<Float>)] {
-            var found = (module as? Dropout<Float>).map { [("dropout.\(path)generator", $0)] } ?? []
+    var dropouts: [(name: String, dropout: nn.Dropout<Float>)] {
+        func collect(_ module: nn.Module<Float>, _ path: String) -> [(name: String, dropout: nn.Dropout<Float>)] {
+            var found = (module as? nn.Dropout<Float>).map { [("dropout.\(path)generator", $0)] } ?? []
             for (name, child) in module.namedChildren() { found += collect(child, path + name + ".") }
             return found
         }

@@ -8,18 +8,22 @@ import ArrayKit
 /// let model = ManualClassifier(inputs: 784, hidden: [128], classes: 10, learningRate: 0.1, seed: 42)
 /// ```
 public final class ManualClassifier: Classifier {
-    public let model: ArrayKit.MLP<Float>
+    /// The hand-written network being trained.
+    public let model: MLP<Float>
     let loss = SoftmaxCrossEntropy<Float>()
     /// Settable so a range test can raise it batch by batch.
     public var learningRate: Double
 
     public var backend: String { "manual" }
+    public let architecture: ModelArchitecture?
 
+    /// An MLP of the given widths with weights drawn from `seed`, trained by plain SGD at `learningRate`.
     public init(inputs: Int, hidden: [Int], classes: Int, activation: Activation = .relu,
                 learningRate: Double, seed: UInt64) {
-        model = ArrayKit.MLP<Float>(inputs: inputs, hidden: hidden, classes: classes,
+        model = MLP<Float>(inputs: inputs, hidden: hidden, classes: classes,
                                     activation: activation, seed: seed)
         self.learningRate = learningRate
+        architecture = ModelArchitecture(inputs: inputs, hidden: hidden, classes: classes, activation: activation)
     }
 
     public func beginEpoch(_ epoch: Int) {}

@@ -14,6 +14,7 @@ public struct DatasetFile: Sendable, Equatable {
     /// SHA-256 of the `.gz` as the mirror serves it, when only that is published.
     public let gzipSHA256: String?
 
+    /// A file with the checksums that are published for it.
     public init(name: String, sha256: String? = nil, gzipSHA256: String? = nil) {
         self.name = name
         self.sha256 = sha256
@@ -23,11 +24,16 @@ public struct DatasetFile: Sendable, Equatable {
 
 /// The four files of a dataset: training and test images and labels.
 public struct DatasetFiles: Sendable, Equatable {
+    /// The training images, `train-images-idx3-ubyte`.
     public let trainImages: DatasetFile
+    /// The training labels, `train-labels-idx1-ubyte`.
     public let trainLabels: DatasetFile
+    /// The test images, `t10k-images-idx3-ubyte`.
     public let testImages: DatasetFile
+    /// The test labels, `t10k-labels-idx1-ubyte`.
     public let testLabels: DatasetFile
 
+    /// The four files.
     public init(trainImages: DatasetFile, trainLabels: DatasetFile, testImages: DatasetFile, testLabels: DatasetFile) {
         self.trainImages = trainImages
         self.trainLabels = trainLabels
@@ -72,6 +78,7 @@ public struct DatasetSpec: Sendable, Equatable {
     /// For a dataset given as a directory: that directory, searched before anything else.
     public let directory: String?
 
+    /// A dataset from its parts; the arguments set the properties of the same names.
     public init(name: String, displayName: String, classNames: [String], files: DatasetFiles,
                 mirrors: [String] = [], systemDirectories: [String] = [], installCommand: String? = nil,
                 directory: String? = nil) {

@@ -54,6 +54,8 @@ public struct DataLoader: Sendable {
     public let seed: UInt64
     private let table: [Float]
 
+    /// A loader over `images` in batches of `batchSize` (positive); the other arguments set the
+    /// properties of the same names.
     public init(_ images: LabeledImages, normalization: Normalization, batchSize: Int,
                 shuffle: Bool, dropLast: Bool, seed: UInt64 = 0) {
         precondition(batchSize > 0, "DataLoader: batch size must be positive, got \(batchSize)")

@@ -36,6 +36,8 @@ public struct DatasetLocator: Sendable {
     /// The cache root; datasets go into `<cacheRoot>/<name>`. Defaults to `~/.cache/backprop`.
     public var cacheRoot: URL
 
+    /// A locator that searches only `dataDirectory` when it is given, reads `BACKPROP_DATA` and
+    /// `HOME` from `environment`, and caches under `cacheRoot` (by default `~/.cache/backprop`).
     public init(dataDirectory: URL? = nil,
                 environment: [String: String] = ProcessInfo.processInfo.environment,
                 cacheRoot: URL? = nil) {

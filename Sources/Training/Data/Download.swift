@@ -20,6 +20,7 @@ public struct DatasetDownloader: Sendable {
     /// The environment whose `PATH` is searched for `curl`.
     public var environment: [String: String]
 
+    /// A downloader into `cacheRoot` that finds `curl` on `environment`'s `PATH`.
     public init(cacheRoot: URL, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.cacheRoot = cacheRoot
         self.environment = environment

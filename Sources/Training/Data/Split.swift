@@ -17,6 +17,7 @@ public struct Normalization: Sendable, Equatable, Codable {
     /// Their population standard deviation (NumPy's default `ddof = 0`).
     public let std: Float
 
+    /// A normalization with the given statistics; both must be finite, `std` positive.
     public init(mean: Float, std: Float) {
         precondition(mean.isFinite && std.isFinite && std > 0,
                      "Normalization: mean \(mean) and std \(std) must be finite, std positive")
@@ -114,10 +115,13 @@ public struct DataSplit: Sendable {
     }
 }
 
+/// Generators derived from a run's seed, one stream per purpose.
 extension SplitMix64 {
     /// What a derived generator is for; each purpose gets its own unrelated stream.
     public enum Purpose: UInt64, Sendable {
+        /// The split of the training file into training and validation samples.
         case split = 1
+        /// The order of the training samples in each epoch.
         case shuffle = 2
     }
 

@@ -15,8 +15,10 @@ import Foundation
 /// ```
 @propertyWrapper
 public struct NullWhenNonFinite: Codable, Sendable, Equatable {
+    /// The number, finite or not.
     public var wrappedValue: Double
 
+    /// Wraps `wrappedValue`.
     public init(wrappedValue: Double) { self.wrappedValue = wrappedValue }
 
     public func encode(to encoder: any Encoder) throws {

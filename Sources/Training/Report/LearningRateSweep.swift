@@ -17,12 +17,16 @@ import Foundation
 /// run.divergenceReason    // "training loss became NaN at epoch 1, batch 3 (learning rate 100)"
 /// ```
 public struct SweepRun: Sendable {
+    /// The rate this run trained with.
     public var learningRate: Double
+    /// The run's history.
     public var history: RunHistory
+    /// Why the run counts as diverged, or `nil` if it does not.
     public var divergenceReason: String?
     /// Whether a stop request ended the run before its last epoch.
     public var isInterrupted: Bool
 
+    /// The run of `learningRate`; `classCount` sets the `ln(classes)` bound of divergence.
     public init(learningRate: Double, history: RunHistory, classCount: Int, interrupted: Bool = false) {
         self.learningRate = learningRate
         self.history = history
@@ -32,6 +36,7 @@ public struct SweepRun: Sendable {
         testAccuracy = history.test?.accuracy
     }
 
+    /// Whether the run counts as diverged.
     public var isDiverged: Bool { divergenceReason != nil }
     /// The validation accuracy of the kept epoch, when finite.
     public let bestValidationAccuracy: Double?
@@ -65,13 +70,17 @@ public struct SweepRun: Sendable {
 /// try sweep.write(to: dir.appendingPathComponent("sweep.json"))
 /// ```
 public struct LearningRateSweep: Sendable {
+    /// `"manual"` or `"autograd"`.
     public var backend: String
+    /// The dataset's name.
     public var dataset: String
     /// The shared settings of every run (flag-like, as in `history.json`), without `lr`.
-    public var config: [String: String]
+    public var config: [String: ConfigValue]
+    /// One run per rate, smallest rate first.
     public var runs: [SweepRun]
 
-    public init(backend: String, dataset: String, config: [String: String], runs: [SweepRun]) {
+    /// A sweep of `runs`, sorted by rate.
+    public init(backend: String, dataset: String, config: [String: ConfigValue], runs: [SweepRun]) {
         self.backend = backend
         self.dataset = dataset
         self.config = config
@@ -85,7 +94,9 @@ public struct LearningRateSweep: Sendable {
             .max { $0.bestValidationAccuracy! < $1.bestValidationAccuracy! }
     }
 
+    /// The rates whose runs diverged, smallest first.
     public var divergedRates: [Double] { runs.filter(\.isDiverged).map(\.learningRate) }
+    /// The rates whose runs a stop request ended early, smallest first.
     public var interruptedRates: [Double] { runs.filter(\.isInterrupted).map(\.learningRate) }
 
     /// Best validation accuracy against the rate on a log axis. Only the runs that finished

@@ -12,10 +12,12 @@ import Foundation
 /// print(confusion.report(classNames: dataset.classNames).table())
 /// ```
 public struct ConfusionMatrix: Sendable, Equatable, Codable {
+    /// The number of classes: the matrix is `classCount × classCount`.
     public let classCount: Int
     /// Row-major counts: `counts[label * classCount + predicted]`.
     public private(set) var counts: [Int]
 
+    /// An empty matrix over `classCount` classes (positive).
     public init(classCount: Int) {
         precondition(classCount > 0, "ConfusionMatrix: classCount must be positive, got \(classCount)")
         self.classCount = classCount
@@ -33,12 +35,14 @@ public struct ConfusionMatrix: Sendable, Equatable, Codable {
         counts[label * classCount + predicted]
     }
 
+    /// Counts one sample of true class `label` predicted as `predicted`; both must be below `classCount`.
     public mutating func record(predicted: Int, label: Int) {
         precondition((0..<classCount).contains(predicted) && (0..<classCount).contains(label),
                      "ConfusionMatrix.record: prediction \(predicted) or label \(label) is outside 0..<\(classCount)")
         counts[label * classCount + predicted] += 1
     }
 
+    /// Counts each prediction against the label at the same position; the counts must match.
     public mutating func record(predictions: some Collection<Int>, labels: some Collection<Int>) {
         precondition(predictions.count == labels.count,
                      "ConfusionMatrix.record: \(predictions.count) predictions but \(labels.count) labels")
@@ -57,7 +61,9 @@ public struct ConfusionMatrix: Sendable, Equatable, Codable {
         (0..<classCount).map { Array(counts[$0 * classCount..<($0 + 1) * classCount]) }
     }
 
+    /// Samples counted.
     public var total: Int { counts.reduce(0, +) }
+    /// Samples predicted as their true class: the diagonal's sum.
     public var correct: Int { (0..<classCount).reduce(0) { $0 + self[$1, $1] } }
     /// Correct predictions over all samples; 0 for an empty matrix.
     public var accuracy: Double { total == 0 ? 0 : Double(correct) / Double(total) }
@@ -131,9 +137,13 @@ public struct ConfusionMatrix: Sendable, Equatable, Codable {
 
 /// Precision, recall and F1 of one class.
 public struct ClassMetrics: Sendable, Equatable, Codable {
+    /// The class's name.
     public var name: String
+    /// Of the samples predicted as this class, the fraction that are; 0 when none were.
     public var precision: Double
+    /// Of the samples of this class, the fraction predicted as it; 0 when there are none.
     public var recall: Double
+    /// The harmonic mean of precision and recall; 0 when both are 0.
     public var f1: Double
     /// Samples of this class in the evaluated set.
     public var support: Int
@@ -148,11 +158,17 @@ public struct ClassMetrics: Sendable, Equatable, Codable {
 /// print(report.table())
 /// ```
 public struct ClassificationReport: Sendable, Equatable, Codable {
+    /// Correct predictions over all samples.
     public var accuracy: Double
+    /// The unweighted mean of the classes' precisions.
     public var macroPrecision: Double
+    /// The unweighted mean of the classes' recalls.
     public var macroRecall: Double
+    /// The unweighted mean of the classes' F1 scores.
     public var macroF1: Double
+    /// One entry per class, in label order.
     public var classes: [ClassMetrics]
+    /// The counts the metrics were computed from.
     public var confusionMatrix: ConfusionMatrix
 
     private enum CodingKeys: String, CodingKey {

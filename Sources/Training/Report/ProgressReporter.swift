@@ -2,7 +2,10 @@ import Foundation
 
 /// Where progress text goes: standard output or standard error.
 public enum ProgressStream: Sendable {
-    case standardOutput, standardError
+    /// Standard output.
+    case standardOutput
+    /// Standard error.
+    case standardError
 
     var fileDescriptor: Int32 { self == .standardOutput ? 1 : 2 }
 
@@ -42,8 +45,15 @@ public enum ProgressStream: Sendable {
 /// }
 /// ```
 public final class ProgressReporter {
-    public enum Style: Sendable { case bar, lines }
+    /// How progress is shown.
+    public enum Style: Sendable {
+        /// A bar redrawn in place through each epoch, for a terminal.
+        case bar
+        /// One line per epoch, for logs.
+        case lines
+    }
 
+    /// How this reporter shows progress.
     public let style: Style
     private let sink: (String) -> Void
     private let width: Int
@@ -69,6 +79,7 @@ public final class ProgressReporter {
         self.now = clock
     }
 
+    /// Starts epoch `epoch` of `epochCount`, which has `batchCount` batches; a bar is drawn at once.
     public func beginEpoch(_ epoch: Int, of epochCount: Int, batchCount: Int) {
         self.epoch = epoch
         self.epochCount = epochCount

@@ -22,6 +22,7 @@ public struct RunDirectoryError: Error, CustomStringConvertible {
 /// try model.save(to: run.file("model.safetensors"))
 /// ```
 public struct RunDirectory: Sendable {
+    /// The directory.
     public let url: URL
     /// Whether this run created the directory (as opposed to reusing an existing one).
     public let isNew: Bool
@@ -41,9 +42,10 @@ public struct RunDirectory: Sendable {
 
     /// Every file a training command writes into its output directory: a run's reports and
     /// model, `compare-backends`' and `lr-sweep`'s summaries and figures. Any of them present,
-    /// or a run in one of ``runSubdirectoryNames``, means the directory holds a run.
+    /// or a TensorBoard event file, or a run in one of ``runSubdirectoryNames``, means the
+    /// directory holds a run.
     public static let runFileNames = [
-        "history.json", "model.safetensors", "checkpoint.safetensors", "loss.svg", "accuracy.svg",
+        "history.json", "model.safetensors", "checkpoint.safetensors", MetricsLog.fileName, "loss.svg", "accuracy.svg",
         "confusion_matrix.svg", "test_report.txt", "comparison.txt", "comparison.svg",
         "sweep.json", "best_val_vs_lr.svg", "loss_curves.svg", "range_test.json", "range_test.svg",
     ]
@@ -110,6 +112,27 @@ public struct RunDirectory: Sendable {
         }
     }
 
+    /// Writes the run's logs: `metrics.jsonl` (every step of `steps`) and its TensorBoard event
+    /// file (steps and epochs), rewritten whole, each complete or absent. The event file keeps
+    /// the name it has (a resumed run), or gets one from the run's start.
+    public func writeLogs(_ history: RunHistory, steps: [StepRecord], stepsPerEpoch: Int) throws {
+        try MetricsLog.write(steps, to: file(MetricsLog.fileName))
+        let existing = ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? [])
+            .filter { $0.hasPrefix(TensorBoardEvents.fileNamePrefix) }.sorted().first
+        let started = ISO8601DateFormatter().date(from: history.startedAt) ?? Date()
+        let events = TensorBoardEvents(history: history, steps: steps, stepsPerEpoch: stepsPerEpoch)
+        try write(events.data, to: existing ?? TensorBoardEvents.fileName(startedAt: started))
+    }
+
+    /// The steps of `metrics.jsonl` up to and including `step`: what a run resumed there
+    /// continues. Empty, with the reason, when the file is missing or unreadable (a run
+    /// made before the log existed).
+    public func loggedSteps(through step: Int) -> (steps: [StepRecord], problem: String?) {
+        let url = file(MetricsLog.fileName)
+        guard FileManager.default.fileExists(atPath: url.path) else { return ([], "the run has no \(MetricsLog.fileName)") }
+        do { return (try MetricsLog.read(from: url).filter { $0.step <= step }, nil) } catch { return ([], "\(error)") }
+    }
+
     /// Removes the directory and everything in it if this run created it; a directory that
     /// existed before is left alone. For a run that fails before it completes.
     public func discard() {
@@ -131,8 +154,9 @@ public struct RunDirectory: Sendable {
     }
 
     private static func topLevelRunFiles(in directory: URL) -> [String] {
-        let present = Set((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
+        let present = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         return runFileNames.filter(present.contains)
+            + present.filter { $0.hasPrefix(TensorBoardEvents.fileNamePrefix) }.sorted()
     }
 
     /// Throws, before anything is created or written, if the directory at `path` holds a run

@@ -11,15 +11,20 @@ import Foundation
 public struct EpochRecord: Codable, Sendable, Equatable {
     /// 1-based.
     public var epoch: Int
+    /// The mean training loss over the samples trained on.
     @NullWhenNonFinite public var trainLoss: Double
+    /// The fraction of training samples classified correctly while training.
     @NullWhenNonFinite public var trainAccuracy: Double
+    /// The mean validation loss.
     @NullWhenNonFinite public var valLoss: Double
+    /// The fraction of validation samples classified correctly.
     @NullWhenNonFinite public var valAccuracy: Double
     /// The rate in effect during the epoch (its first step's, under a schedule).
     @NullWhenNonFinite public var learningRate: Double
     /// Wall-clock time of the epoch: training and validation.
     @NullWhenNonFinite public var seconds: Double
 
+    /// A record from its measurements.
     public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, valLoss: Double,
                 valAccuracy: Double, learningRate: Double, seconds: Double) {
         self.epoch = epoch
@@ -56,12 +61,18 @@ public struct DatasetSummary: Codable, Sendable, Equatable {
     /// The scalar mean and standard deviation of the training pixels (after scaling to
     /// [0, 1]) that every split was normalized with: `x' = (x − mean) / std`.
     @NullWhenNonFinite public var normalizationMean: Double
+    /// The standard deviation that goes with `normalizationMean`.
     @NullWhenNonFinite public var normalizationStd: Double
+    /// Samples trained on.
     public var trainCount: Int
+    /// Samples held out for validation.
     public var validationCount: Int
+    /// Samples in the test set.
     public var testCount: Int
+    /// One name per class, in label order.
     public var classNames: [String]
 
+    /// A summary from its parts.
     public init(name: String, directory: String? = nil, normalizationMean: Double, normalizationStd: Double,
                 trainCount: Int, validationCount: Int, testCount: Int, classNames: [String]) {
         self.name = name
@@ -84,14 +95,18 @@ public struct DatasetSummary: Codable, Sendable, Equatable {
 /// The test-set metrics of the model kept (best on validation): mean loss and the
 /// classification report. In JSON the report's fields sit beside `loss`.
 public struct TestMetrics: Codable, Sendable, Equatable {
+    /// The mean test loss.
     @NullWhenNonFinite public var loss: Double
+    /// Accuracy, per-class precision, recall and F1, and the confusion matrix.
     public var report: ClassificationReport
 
+    /// Metrics from their parts.
     public init(loss: Double, report: ClassificationReport) {
         self.loss = loss
         self.report = report
     }
 
+    /// The test accuracy, the report's.
     public var accuracy: Double { report.accuracy }
 
     private enum CodingKeys: String, CodingKey { case loss }
@@ -116,7 +131,7 @@ public struct TestMetrics: Codable, Sendable, Equatable {
 /// (see `NullWhenNonFinite`), so the file stays valid JSON when a run diverges.
 ///
 /// ```swift
-/// var history = RunHistory(backend: "manual", config: ["lr": "0.1", "seed": "42"],
+/// var history = RunHistory(backend: "manual", config: ["lr": 0.1, "seed": 42, "hidden_dims": [128]],
 ///                          blas: BLAS.summary, dataset: datasetSummary)
 /// history.epochs.append(record)
 /// history.bestEpoch = 7
@@ -126,11 +141,14 @@ public struct TestMetrics: Codable, Sendable, Equatable {
 public struct RunHistory: Codable, Sendable, Equatable {
     /// Which implementation trained: `manual` or `autograd`.
     public var backend: String
-    /// The run's settings as flag-like key/values, e.g. `["hidden_dims": "128", "lr": "0.1"]`.
-    public var config: [String: String]
+    /// The run's settings by flag name in snake_case, typed: `["hidden_dims": [128], "lr": 0.1,
+    /// "shuffle": true]`.
+    public var config: [String: ConfigValue]
     /// `BLAS.summary` at the time of the run.
     public var blas: String
+    /// The dataset and its normalization.
     public var dataset: DatasetSummary
+    /// One record per finished epoch.
     public var epochs: [EpochRecord]
     /// The epoch whose model was kept (highest validation accuracy); `nil` before any epoch.
     public var bestEpoch: Int?
@@ -142,10 +160,16 @@ public struct RunHistory: Codable, Sendable, Equatable {
     public var divergenceReason: String?
     /// When the run started, ISO 8601.
     public var startedAt: String
-    /// Bumped when the layout of this file changes incompatibly.
+    /// Bumped when the layout of this file changes incompatibly: 2 since the settings are
+    /// typed (format 1, up to commit e80f2e6, wrote them as strings; it still reads, upgraded
+    /// by ``ConfigValue/upgrading(_:from:)``).
     public var formatVersion: Int
 
-    public init(backend: String, config: [String: String], blas: String, dataset: DatasetSummary,
+    /// The format this program writes, and the newest it reads.
+    public static let currentFormatVersion = 2
+
+    /// A history with no epochs yet; `startedAt` defaults to now.
+    public init(backend: String, config: [String: ConfigValue], blas: String, dataset: DatasetSummary,
                 epochs: [EpochRecord] = [], bestEpoch: Int? = nil, test: TestMetrics? = nil,
                 diverged: Bool = false, divergenceReason: String? = nil, startedAt: Date = Date()) {
         self.backend = backend
@@ -158,12 +182,39 @@ public struct RunHistory: Codable, Sendable, Equatable {
         self.diverged = diverged
         self.divergenceReason = divergenceReason
         self.startedAt = ISO8601DateFormatter().string(from: startedAt)
-        self.formatVersion = 1
+        self.formatVersion = Self.currentFormatVersion
     }
 
     private enum CodingKeys: String, CodingKey {
         case backend, config, blas, dataset, epochs, bestEpoch = "best_epoch", test, diverged,
              divergenceReason = "divergence_reason", startedAt = "started_at", formatVersion = "format_version"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        formatVersion = try container.decode(Int.self, forKey: .formatVersion)
+        guard (1...Self.currentFormatVersion).contains(formatVersion) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .formatVersion, in: container,
+                debugDescription: "format_version \(formatVersion) is newer than this program reads "
+                    + "(\(Self.currentFormatVersion)) — use the version of Backprop that wrote it, or a newer one")
+        }
+        if formatVersion == 1 {
+            let strings = try container.decode([String: String].self, forKey: .config)
+            config = Dictionary(uniqueKeysWithValues: strings.map { ($0.key, ConfigValue.upgrading($0.key, from: $0.value)) })
+            formatVersion = Self.currentFormatVersion   // what it is now, and how it is written again
+        } else {
+            config = try container.decode([String: ConfigValue].self, forKey: .config)
+        }
+        backend = try container.decode(String.self, forKey: .backend)
+        blas = try container.decode(String.self, forKey: .blas)
+        dataset = try container.decode(DatasetSummary.self, forKey: .dataset)
+        epochs = try container.decode([EpochRecord].self, forKey: .epochs)
+        bestEpoch = try container.decodeIfPresent(Int.self, forKey: .bestEpoch)
+        test = try container.decodeIfPresent(TestMetrics.self, forKey: .test)
+        diverged = try container.decode(Bool.self, forKey: .diverged)
+        divergenceReason = try container.decodeIfPresent(String.self, forKey: .divergenceReason)
+        startedAt = try container.decode(String.self, forKey: .startedAt)
     }
 
     /// The record of the kept epoch.
@@ -193,7 +244,10 @@ public struct RunHistory: Codable, Sendable, Equatable {
         do { data = try Data(contentsOf: url) } catch {
             throw RunHistoryError(description: "cannot read \(url.path): \(error.localizedDescription) — check the path of the run directory")
         }
-        do { return try JSONDecoder().decode(RunHistory.self, from: data) } catch {
+        do { return try JSONDecoder().decode(RunHistory.self, from: data) } catch DecodingError.dataCorrupted(let context)
+            where context.codingPath.last?.stringValue == CodingKeys.formatVersion.stringValue {
+            throw RunHistoryError(description: "\(url.path): \(context.debugDescription)")
+        } catch {
             throw RunHistoryError(description: "\(url.path) is not a run history (\(error)) — it should be the history.json a training run wrote")
         }
     }

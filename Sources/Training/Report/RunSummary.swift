@@ -15,17 +15,28 @@ import Foundation
 /// print(try RunSummary(history, outputDirectory: run.url).jsonLine())
 /// ```
 public struct RunSummary: Encodable, Sendable {
+    /// `"manual"` or `"autograd"`.
     public var backend: String
+    /// The dataset's name, such as `"fashion-mnist"`.
     public var dataset: String
+    /// The best model's test accuracy; `nil` when no model was tested.
     public var testAccuracy: Double?
+    /// The best model's mean test loss; `nil` when no model was tested.
     public var testLoss: Double?
+    /// The validation accuracy of the best epoch; `nil` when no epoch finished.
     public var bestValidationAccuracy: Double?
+    /// The epoch (from 1) with the best validation accuracy; `nil` when no epoch finished.
     public var bestEpoch: Int?
+    /// Whether a loss stopped being finite.
     public var diverged: Bool
+    /// What diverged and where, when the run diverged.
     public var divergenceReason: String?
+    /// Every finished epoch.
     public var epochs: [EpochRecord]
+    /// The run directory's path, when the run wrote one.
     public var outputDirectory: String?
 
+    /// The summary of `history`, naming the run directory when given.
     public init(_ history: RunHistory, outputDirectory: URL? = nil) {
         backend = history.backend
         dataset = history.dataset.name
@@ -69,8 +80,20 @@ public struct RunSummary: Encodable, Sendable {
 
 /// A per-epoch quantity of a run, for plotting.
 public enum EpochMetric: String, Sendable, CaseIterable {
-    case trainLoss, trainAccuracy, valLoss, valAccuracy, learningRate, seconds
+    /// The mean training loss.
+    case trainLoss
+    /// The training accuracy.
+    case trainAccuracy
+    /// The mean validation loss.
+    case valLoss
+    /// The validation accuracy.
+    case valAccuracy
+    /// The learning rate of the epoch (its first step's, under a schedule).
+    case learningRate
+    /// The wall-clock seconds of the epoch, training and validation.
+    case seconds
 
+    /// The metric's value in `record`.
     public func value(in record: EpochRecord) -> Double {
         switch self {
         case .trainLoss: record.trainLoss

@@ -5,6 +5,7 @@ import Foundation
 /// and what to do.
 public struct CheckpointError: Error, CustomStringConvertible {
     public let description: String
+    /// An error with the message to show.
     public init(description: String) { self.description = description }
 }
 
@@ -43,6 +44,7 @@ public struct TrainingCheckpoint {
     public var history: RunHistory
     /// The model now, and what it trains with besides its weights.
     public var model: ClassifierState
+    /// The optimizer's state and the counters (batches seen, dropout generators, plateau schedule).
     public var training: TrainingState
     /// The best model on validation so far.
     public var best: (epoch: Int, accuracy: Double, state: ClassifierState)?
@@ -51,22 +53,39 @@ public struct TrainingCheckpoint {
     /// The command line that started the run, so `--resume` can rebuild it.
     public var arguments: [String]
 
+    /// The training steps taken: the position in the run as a step number (the last one of
+    /// `metrics.jsonl` a resumed run keeps).
+    public var stepsTaken: Int {
+        completedEpochs * (loader.trainCount / loader.batchSize) + batchesIntoEpoch
+    }
+
     /// The sums of an epoch in progress.
     public struct PartialEpoch: Codable, Sendable, Equatable {
+        /// The sum of each finished step's mean loss times its batch size.
         public var lossSum = 0.0
+        /// Correct predictions in those steps.
         public var correct = 0
+        /// Samples trained on in those steps.
         public var samples = 0
+        /// The learning rate at the epoch's first step.
         public var learningRate = 0.0
+        /// Seconds spent in those steps.
         public var seconds = 0.0
+        /// The sums before the epoch's first step: all zero.
         public init() {}
     }
 
     /// The settings that fix which batches an epoch position stands for.
     public struct LoaderSettings: Codable, Sendable, Equatable {
+        /// The seed of the data order.
         public var seed: UInt64
+        /// Samples per training batch.
         public var batchSize: Int
+        /// Samples in the training set.
         public var trainCount: Int
+        /// Whether each epoch draws its own order.
         public var shuffle: Bool
+        /// Epochs the run trains for.
         public var epochs: Int
     }
 

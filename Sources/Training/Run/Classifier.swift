@@ -11,6 +11,8 @@ import ArrayKit
 public protocol Classifier: AnyObject {
     /// `"manual"` or `"autograd"`, for reports.
     var backend: String { get }
+    /// The shape of the model, recorded in the model file; `nil` for a model of your own.
+    var architecture: ModelArchitecture? { get }
     /// The learning rate the next training step uses; a schedule may move it at the start
     /// of an epoch or a step, and a range test sets it batch by batch.
     var learningRate: Double { get set }
@@ -47,6 +49,8 @@ public protocol Classifier: AnyObject {
 
 extension Classifier {
     public func finishEpoch(_ record: EpochRecord) {}
+    /// None: a model of your own has a shape only it knows.
+    public var architecture: ModelArchitecture? { nil }
 
     /// The floating-point entries of ``state()``.
     public func stateDict() -> [(String, NDArray<Float>)] { state().parameters }
@@ -73,9 +77,12 @@ extension Classifier {
 /// try resumed.load(trainingState: state)
 /// ```
 public struct TrainingState: Sendable {
+    /// Optimizer buffers by name, such as `"state.0.momentum_buffer"`.
     public var tensors: [(name: String, array: NDArray<Float>)]
+    /// Counters by name, such as `"batches_seen"`.
     public var counters: [String: Int]
 
+    /// A state from its parts; empty by default, as for plain SGD without momentum.
     public init(tensors: [(name: String, array: NDArray<Float>)] = [], counters: [String: Int] = [:]) {
         self.tensors = tensors
         self.counters = counters

@@ -12,7 +12,9 @@ import Foundation
 /// try other.load(state: ClassifierState(contentsOf: url))
 /// ```
 public struct ClassifierState {
+    /// Parameters and floating-point buffers by name, in state-dict order.
     public var parameters: [(String, NDArray<Float>)]
+    /// Integer buffers (`"1.num_batches_tracked"`) with their values and shapes.
     public var integers: [(name: String, values: [Int64], shape: [Int])]
 
     /// A state from its parts.
@@ -40,9 +42,15 @@ public struct ClassifierState {
         }
     }
 
-    /// Writes the state as a safetensors file PyTorch loads (`format: pt`), atomically.
-    public func write(to url: URL) throws {
-        try Safetensors.write(parameters.map { (name: $0.0, array: $0.1) }, to: url, metadata: ["format": "pt"],
+    /// Writes the state as a safetensors file PyTorch loads (`format: pt`), atomically, with
+    /// `description` (architecture, normalization, dataset, class names) in its metadata.
+    ///
+    /// ```swift
+    /// try state.write(to: url, description: ModelDescription(architecture: model.architecture, normalization: n))
+    /// ```
+    public func write(to url: URL, description: ModelDescription? = nil) throws {
+        let metadata = (description?.metadata ?? [:]).merging(["format": "pt"]) { _, pt in pt }
+        try Safetensors.write(parameters.map { (name: $0.0, array: $0.1) }, to: url, metadata: metadata,
                               integerTensors: integers)
     }
 }

@@ -9,6 +9,7 @@ import ArrayKit
 /// outcome.bestState?.parameters.count     // nil if no epoch finished
 /// ```
 public struct TrainingOutcome {
+    /// Every finished epoch, the best epoch, the test metrics and whether the run diverged.
     public var history: RunHistory
     /// The best-on-validation state; `nil` when the run diverged before any epoch finished.
     public var bestState: ClassifierState?
@@ -35,14 +36,20 @@ public struct TrainingOutcome {
 ///                                            learningRate: 0.1, seed: 42), history: history)
 /// ```
 public struct Trainer {
+    /// The training batches, reshuffled every epoch unless told otherwise.
     public var train: DataLoader
+    /// The held-out samples that pick the best epoch.
     public var validation: DataLoader
+    /// The samples the best model is tested on.
     public var test: DataLoader
+    /// Passes over the training set.
     public var epochs: Int
+    /// One name per class, for the test report.
     public var classNames: [String]
     /// Where per-batch and per-epoch progress goes; `nil` for silence (tests).
     public var progress: ProgressReporter?
 
+    /// A trainer over the given loaders; `epochs` must be positive, the training loader must make at least one batch, and the other two sets must not be empty.
     public init(train: DataLoader, validation: DataLoader, test: DataLoader, epochs: Int,
                 classNames: [String], progress: ProgressReporter? = nil) {
         precondition(epochs >= 1, "Trainer: epochs must be at least 1, got \(epochs)")
@@ -111,8 +118,16 @@ public struct Trainer {
     public func evaluate(_ model: any Classifier, on loader: DataLoader)
         -> (loss: Double, accuracy: Double, confusion: ConfusionMatrix)
     {
+        Self.evaluate(model, on: loader, classCount: classNames.count)
+    }
+
+    /// Mean loss, accuracy and confusion matrix of `model` over every sample of `loader`,
+    /// without a trainer (a saved model on a test set).
+    public static func evaluate(_ model: any Classifier, on loader: DataLoader, classCount: Int)
+        -> (loss: Double, accuracy: Double, confusion: ConfusionMatrix)
+    {
         var lossSum = 0.0
-        var confusion = ConfusionMatrix(classCount: classNames.count)
+        var confusion = ConfusionMatrix(classCount: classCount)
         for batch in loader.batches() {
             let result = model.evaluate(batch.features, labels: batch.labels)
             lossSum += result.lossSum

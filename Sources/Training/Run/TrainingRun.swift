@@ -1,5 +1,6 @@
 import ArrayKit
 import Dispatch
+import Foundation
 
 /// One training run as a sequence of steps: ``step()`` trains one batch, ``finishEpoch()``
 /// ends an epoch (validation, its record, the divergence check, the best model), and
@@ -16,8 +17,11 @@ import Dispatch
 /// let outcome = run.finish()   // the best model restored and tested
 /// ```
 public final class TrainingRun {
+    /// The data, epoch count and progress reporter the run uses.
     public let trainer: Trainer
+    /// The model being trained.
     public let model: any Classifier
+    /// The finished epochs, then the best epoch and test metrics once the run is finished.
     public private(set) var history: RunHistory
     /// The best model on validation so far.
     public private(set) var best: (epoch: Int, accuracy: Double, state: ClassifierState)?
@@ -29,6 +33,9 @@ public final class TrainingRun {
     public private(set) var isFinished: Bool
     /// Whether ``stop()`` ended the run.
     public private(set) var isInterrupted = false
+    /// Every step taken, in order: those before the checkpoint the run resumed from (as
+    /// given), then this run's.
+    public private(set) var steps: [StepRecord]
 
     private var partial: TrainingCheckpoint.PartialEpoch
     private var batches: DataLoader.Batches.Iterator?
@@ -37,9 +44,9 @@ public final class TrainingRun {
 
     /// A run of `trainer` on `model`, from the start or — with `checkpoint`, after
     /// ``TrainingCheckpoint/restore(into:for:)`` loaded it into `model` — from its position,
-    /// with its history and best model.
+    /// with its history and best model; `steps` are the records of the steps before it.
     public init(trainer: Trainer, model: any Classifier, history: RunHistory,
-                resumingFrom checkpoint: TrainingCheckpoint? = nil) {
+                resumingFrom checkpoint: TrainingCheckpoint? = nil, steps: [StepRecord] = []) {
         if let checkpoint {
             precondition(checkpoint.loader == trainer.loaderSettings, "TrainingRun: check the checkpoint with restore(into:for:) first")
         }
@@ -51,6 +58,7 @@ public final class TrainingRun {
         batchesIntoEpoch = checkpoint?.batchesIntoEpoch ?? 0
         partial = batchesIntoEpoch > 0 ? checkpoint!.partialEpoch : .init()
         arguments = checkpoint?.arguments ?? []
+        self.steps = steps
         isFinished = epoch > trainer.epochs
     }
 
@@ -81,7 +89,11 @@ public final class TrainingRun {
                 + " (learning rate \(compactNumber(model.learningRate)))"
             partial.lossSum = step.loss
         }
-        partial.seconds += Self.seconds(since: start)
+        let seconds = Self.seconds(since: start)
+        partial.seconds += seconds
+        steps.append(StepRecord(step: (epoch - 1) * trainer.train.batchCount + batchesIntoEpoch, epoch: epoch,
+                                batch: batchesIntoEpoch, loss: step.loss, learningRate: model.learningRate,
+                                seconds: seconds, wallTime: Date().timeIntervalSince1970))
     }
 
     private func beginEpoch() {

@@ -7,6 +7,7 @@ import Foundation
 ///                       yLabel: "accuracy", xScale: .log10)
 /// ```
 public enum AxisScale: String, Sendable, Codable {
+    /// Values placed in proportion to their size.
     case linear
     /// Base-10 logarithmic; values that are not positive cannot be drawn and are cut.
     case log10
@@ -36,6 +37,7 @@ public struct AxisTicks: Sendable, Equatable {
     public var major: [Double]
     /// Unlabelled tick values (log axes only: the 2…9 multiples between decades).
     public var minor: [Double]
+    /// The axis's scale.
     public var scale: AxisScale
 
     /// Ticks for an axis showing `values` (non-plottable values are ignored). With `range`

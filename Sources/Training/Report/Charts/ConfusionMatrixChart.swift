@@ -10,10 +10,14 @@ import Foundation
 /// try chart.write(to: run.file("confusion_matrix.svg"))
 /// ```
 public struct ConfusionMatrixChart: SVGRenderable, Sendable {
+    /// The counts drawn.
     public var matrix: ConfusionMatrix
+    /// Row and column labels, one per class.
     public var classNames: [String]
+    /// The heading above the grid.
     public var title: String
 
+    /// A chart of `matrix`; `classNames` (one per class) defaults to "0", "1", ….
     public init(_ matrix: ConfusionMatrix, classNames: [String]? = nil, title: String = "Confusion matrix") {
         let names = classNames ?? (0..<matrix.classCount).map(String.init)
         precondition(names.count == matrix.classCount,

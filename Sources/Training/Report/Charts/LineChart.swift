@@ -19,8 +19,11 @@ public enum MarkerShape: Sendable, Equatable {
 /// let failed = LineSeries("no accuracy", x: [10, 100], y: [0, 0], marker: .cross, line: false)
 /// ```
 public struct LineSeries: Sendable, Equatable {
+    /// The legend entry.
     public var name: String
+    /// The x coordinates.
     public var x: [Double]
+    /// The y coordinates, one per x.
     public var y: [Double]
     /// Draws a marker at every point.
     public var showsMarkers: Bool
@@ -36,6 +39,7 @@ public struct LineSeries: Sendable, Equatable {
     /// A CSS colour; `nil` takes the next colour of the palette.
     public var color: String?
 
+    /// A series through the points `(x[i], y[i])`; the counts must match. The flags set the properties of the same meaning.
     public init(_ name: String, x: [Double], y: [Double], markers: Bool = false, marker: MarkerShape = .dot,
                 line: Bool = true, diverged: Bool = false, dashed: Bool = false, color: String? = nil) {
         precondition(x.count == y.count,
@@ -67,12 +71,15 @@ public struct LineSeries: Sendable, Equatable {
 
 /// One axis of a chart: its label, scale, and optionally a fixed range.
 public struct ChartAxis: Sendable, Equatable {
+    /// The axis title.
     public var label: String
+    /// Linear or logarithmic.
     public var scale: AxisScale
     /// Pins the axis to this range (e.g. `0...1` for accuracy); `nil` fits the data.
     /// Points outside a pinned range are clipped at the plot's edge.
     public var range: ClosedRange<Double>?
 
+    /// An axis with the given label and scale, fitted to the data unless `range` is given.
     public init(_ label: String, scale: AxisScale = .linear, range: ClosedRange<Double>? = nil) {
         self.label = label
         self.scale = scale
@@ -90,13 +97,20 @@ public struct ChartAxis: Sendable, Equatable {
 /// try chart.write(to: run.file("loss.svg"))
 /// ```
 public struct LineChart: SVGRenderable, Sendable {
+    /// The heading above the plot.
     public var title: String
+    /// The horizontal axis.
     public var xAxis: ChartAxis
+    /// The vertical axis.
     public var yAxis: ChartAxis
+    /// The curves, drawn and listed in the legend in this order.
     public var series: [LineSeries]
+    /// The width in SVG units (pixels).
     public var width: Double
+    /// The height in SVG units (pixels).
     public var height: Double
 
+    /// A chart with the given title, axes and series, 720 × 450 by default.
     public init(title: String, xLabel: String, yLabel: String,
                 xScale: AxisScale = .linear, yScale: AxisScale = .linear,
                 yRange: ClosedRange<Double>? = nil, series: [LineSeries] = [],
@@ -109,6 +123,7 @@ public struct LineChart: SVGRenderable, Sendable {
         self.height = height
     }
 
+    /// Appends a series.
     public mutating func add(_ series: LineSeries) { self.series.append(series) }
 
     public var size: (width: Double, height: Double) { (width, height) }

@@ -115,9 +115,12 @@ extension SVGRenderable {
 /// try figure.write(to: run.file("comparison.svg"))
 /// ```
 public struct Figure: SVGRenderable {
+    /// The charts, placed row by row.
     public var panels: [any SVGRenderable]
+    /// Panels per row.
     public var columns: Int
 
+    /// `panels` in rows of `columns` (positive), each cell as large as the largest panel.
     public init(_ panels: [any SVGRenderable], columns: Int = 2) {
         precondition(columns > 0, "Figure: columns must be positive, got \(columns)")
         self.panels = panels
