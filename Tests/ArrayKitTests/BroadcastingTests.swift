@@ -31,7 +31,8 @@ import Testing
         expectEqual(m / NDArray([1, 2, 3]), [1, 1, 1, 4, 2.5, 2])
         expectEqual(m - NDArray([1, 4], shape: [2, 1]), [0, 1, 2, 0, 1, 2])
         let scalarResult = NDArray<Float>(scalar: 3) * NDArray(scalar: 4)
-        #expect(scalarResult.shape == [] && scalarResult.scalar == 12)
+        #expect(scalarResult.shape == [])
+        #expect(scalarResult.scalar == 12)
     }
 
     @Test func middleAxisAndThreeDimensions() {
@@ -103,7 +104,9 @@ extension BroadcastingTests {
                 _ = NDArray<Float>.zeros([2, 3]).reduced(toShape: [2])
             }
             let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
-            #expect(text.contains("reduced(toShape:)") && text.contains("(2, 3)") && text.contains("(2,)"), "stderr: \(text)")
+            #expect(text.contains("reduced(toShape:)"), "stderr: \(text)")
+            #expect(text.contains("(2, 3)"), "stderr: \(text)")
+            #expect(text.contains("(2,)"), "stderr: \(text)")
         }
     }
 }

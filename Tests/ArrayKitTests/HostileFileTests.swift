@@ -56,7 +56,8 @@ import Testing
             header: #"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#,
             body: [UInt8](repeating: 0, count: 4))
         let file = try Safetensors.decode(sameRange)
-        #expect(file.names == ["w"] && file.shapes == ["w": [1]])
+        #expect(file.names == ["w"])
+        #expect(file.shapes == ["w": [1]])
     }
 
     @Test func deeplyNestedHeadersAreRefusedWithoutExhaustingTheStack() {
@@ -76,8 +77,12 @@ import Testing
     @Test func nonFiniteValuesAreFoundWithTheirPlace() throws {
         let w = NDArray<Float>([1, 2, .nan, 4, -.infinity, 6], shape: [2, 3])
         let bad = try #require(w.nonFiniteValues(named: "0.weight"))
-        #expect(bad.count == 2 && bad.firstIndex == [0, 2] && bad.firstValue.isNaN && bad.shape == [2, 3])
-        #expect(bad.description.contains("\"0.weight\"") && bad.description.contains("2 non-finite values"))
+        #expect(bad.count == 2)
+        #expect(bad.firstIndex == [0, 2])
+        #expect(bad.firstValue.isNaN)
+        #expect(bad.shape == [2, 3])
+        #expect(bad.description.contains("\"0.weight\""))
+        #expect(bad.description.contains("2 non-finite values"))
         #expect(NDArray<Double>([1, 2]).nonFiniteValues(named: "b") == nil)
         #expect(NDArray<Double>(scalar: .infinity).nonFiniteValues(named: "s")?.firstIndex == [])
         #expect(throws: NonFiniteError.self) { try w.requireFinite(named: "0.weight") }
@@ -103,7 +108,9 @@ import Testing
         let bad = file.nonFiniteValues()
         #expect(bad.map(\.name) == ["a", "b", "c", "d"])
         #expect(bad.map(\.firstIndex) == [[1], [0, 0], [1], []])
-        #expect(bad[1].firstValue == -.infinity && bad[2].firstValue == .infinity && bad[3].firstValue.isNaN)
+        #expect(bad[1].firstValue == -.infinity)
+        #expect(bad[2].firstValue == .infinity)
+        #expect(bad[3].firstValue.isNaN)
         do { try file.requireFinite(); Issue.record("NaN weights were accepted") } catch {
             #expect(error.arrays.count == 4)
             #expect(error.description.contains("diverged"))
@@ -120,7 +127,8 @@ import Testing
                                 shape: poisoned[0].1.shape)
         do { try model.load(namedParameters: poisoned); Issue.record("NaN weights were loaded") } catch {
             #expect(error.report.nonFinite.map(\.name) == [before[0].0])
-            #expect(error.description.contains("NaN") && error.description.contains("earlier checkpoint"))
+            #expect(error.description.contains("NaN"))
+            #expect(error.description.contains("earlier checkpoint"))
         }
         expectEqual(model.namedParameters(), before)
         try model.load(namedParameters: before)   // finite weights still load
@@ -129,13 +137,15 @@ import Testing
         let loaded = Dictionary(uniqueKeysWithValues: poisoned)
         do { try StateDict.check(loaded: loaded, expected: expected, strict: false); Issue.record("accepted") } catch {
             #expect(error.report.nonFinite.map(\.firstIndex) == [[1, 2]])   // flat index 5 of (4, 3)
-            #expect(error.description.contains("non-finite") && error.description.contains("diverged"))
+            #expect(error.description.contains("non-finite"))
+            #expect(error.description.contains("diverged"))
         }
         // Shape problems and NaN are reported together.
         var both = loaded
         both.removeValue(forKey: before[1].0)
         do { try StateDict.check(loaded: both, expected: expected, strict: true); Issue.record("accepted") } catch {
-            #expect(error.report.missing == [before[1].0] && error.report.nonFinite.count == 1)
+            #expect(error.report.missing == [before[1].0])
+            #expect(error.report.nonFinite.count == 1)
         }
         #expect(try StateDict.check(loaded: Dictionary(uniqueKeysWithValues: before), expected: expected, strict: true).isExactMatch)
     }

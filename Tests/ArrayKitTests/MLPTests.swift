@@ -25,7 +25,8 @@ import ArrayKit
         // Input layer √(1/in); a layer behind a ReLU √(2/in).
         #expect(Swift.abs(std(p["0.weight"]!) / (1.0 / 400).squareRoot() - 1) < 0.02)
         #expect(Swift.abs(std(p["2.weight"]!) / (2.0 / 300).squareRoot() - 1) < 0.02)
-        #expect(p["0.bias"]!.scalars.allSatisfy { $0 == 0 } && p["2.bias"]!.scalars.allSatisfy { $0 == 0 })
+        #expect(p["0.bias"]!.scalars.allSatisfy { $0 == 0 })
+        #expect(p["2.bias"]!.scalars.allSatisfy { $0 == 0 })
         // Same seed, same weights; another seed, other weights.
         let again = MLP<Double>(inputs: 400, hidden: [300], classes: 200, seed: 9)
         let other = MLP<Double>(inputs: 400, hidden: [300], classes: 200, seed: 10)

@@ -46,9 +46,11 @@ extension NPYTests {
 
         @Test func readsEmptyScalarAndVersion2Files() throws {
             let empty = try NDArray<Float>(npyContentsOf: fixtureURL("float32_0x3"))
-            #expect(empty.shape == [0, 3] && empty.count == 0)
+            #expect(empty.shape == [0, 3])
+            #expect(empty.count == 0)
             let scalar = try NDArray<Double>(npyContentsOf: fixtureURL("float64_scalar"))
-            #expect(scalar.shape == [] && scalar.scalar == 42)
+            #expect(scalar.shape == [])
+            #expect(scalar.scalar == 42)
             let v2 = try NDArray<Float>(npyContentsOf: fixtureURL("float32_2x2_v2"))
             expectEqual(v2, NDArray([1, 2, 3, 4], shape: [2, 2]))
         }
@@ -102,7 +104,8 @@ extension NPYTests {
         @Test func aLongHeaderIsWrittenAsVersion2() throws {
             let shape = [Int](repeating: 1, count: 30_000)    // a 90 000-byte shape tuple
             let data = NPYArray.uint8(IntegerArray([7], shape: shape)).npyData
-            #expect(data[6] == 2 && data[7] == 0)
+            #expect(data[6] == 2)
+            #expect(data[7] == 0)
             #expect(try NPYArray(npyData: data) == .uint8(IntegerArray([7], shape: shape)))
         }
     }

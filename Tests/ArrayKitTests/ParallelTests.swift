@@ -14,7 +14,8 @@ import Testing
         }
         #expect(visits.withLock { $0.allSatisfy { $0 == 1 } })
         let sorted = ranges.withLock { $0 }.sorted { $0.lowerBound < $1.lowerBound }
-        #expect(sorted.count <= Swift.max(1, count / 16) && sorted.count <= 8)
+        #expect(sorted.count <= Swift.max(1, count / 16))
+        #expect(sorted.count <= 8)
         #expect(zip(sorted, sorted.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
         if count >= 16 { #expect(sorted.allSatisfy { $0.count >= 16 }) }
     }

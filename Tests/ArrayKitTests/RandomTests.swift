@@ -28,7 +28,8 @@ import Testing
         var g = SplitMix64(seed: 1)
         let n = 100_000
         let u = NDArray<Double>.randomUniform([n], low: -2, high: 6, using: &g)
-        #expect(u.min() >= -2 && u.max() < 6)
+        #expect(u.min() >= -2)
+        #expect(u.max() < 6)
         // Uniform(a, b): mean (a+b)/2 = 2, variance (b-a)²/12 = 16/3.
         let variance = 16.0 / 3
         let mean = u.mean()
@@ -47,7 +48,8 @@ import Testing
         let first: UInt64 = copy.next()
         #expect(first == .max)
         let x = NDArray<Float>.randomUniform([1], using: &g)
-        #expect(x.scalar < 1 && x.scalar == Float(1).nextDown)
+        #expect(x.scalar < 1)
+        #expect(x.scalar == Float(1).nextDown)
         var h = SplitMix64(seed: 3_558_559_446_808_474_027)
         #expect(NDArray<Double>.randomUniform([1], low: 5, high: 5, using: &h).scalar == 5)
     }

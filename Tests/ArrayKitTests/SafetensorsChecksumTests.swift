@@ -52,8 +52,10 @@ import Testing
         let unchecked = try Safetensors.decode(damaged, verifyingChecksums: false)
         #expect(try unchecked.array(named: "0.bias", as: Float.self).scalars != [0.5, -1])
         let message = "\(safetensorsError { try unchecked.verifyChecksums() }.map(String.init(describing:)) ?? "")"
-        #expect(message.contains("tensor data does not match its checksum") && message.contains("corrupted")
-                && message.contains(Safetensors.dataChecksumKey) && message.contains("intact copy"), "\(message)")
+        #expect(message.contains("tensor data does not match its checksum"), "\(message)")
+        #expect(message.contains("corrupted"), "\(message)")
+        #expect(message.contains(Safetensors.dataChecksumKey), "\(message)")
+        #expect(message.contains("intact copy"), "\(message)")
     }
 
     @Test func everyFlippedBitInTheHeaderIsRefusedWithAClearError() {
@@ -95,7 +97,8 @@ import Testing
     @Test func aFileWithoutDigestsLoadsUnverified() throws {
         let plain = Self.bytes(checksum: false)
         let file = try Safetensors.decode(plain)
-        #expect(!file.hasChecksums && file.metadata == ["format": "pt", "note": "é \"quoted\""])
+        #expect(!file.hasChecksums)
+        #expect(file.metadata == ["format": "pt", "note": "é \"quoted\""])
         #expect(try file.array(named: "0.bias", as: Float.self).scalars == [0.5, -1])
     }
 
@@ -110,6 +113,7 @@ import Testing
         let file = try Safetensors.decode(Self.bytes())
         let other = Safetensors.encode(["x": NDArray<Float>([4, 5, 6])], metadata: file.metadata)
         let again = try Safetensors.decode(other)
-        #expect(again.metadata["format"] == "pt" && again.metadata[Safetensors.dataChecksumKey] != file.metadata[Safetensors.dataChecksumKey])
+        #expect(again.metadata["format"] == "pt")
+        #expect(again.metadata[Safetensors.dataChecksumKey] != file.metadata[Safetensors.dataChecksumKey])
     }
 }

@@ -35,7 +35,8 @@ struct SafetensorsInteropTests {
         #expect(Set(dumped.keys) == Set(tensors.map(\.name)))
         for (name, array) in tensors {
             let seen = try #require(dumped[name])
-            #expect(seen.dtype == "float32" && seen.shape == array.shape, "\(name)")
+            #expect(seen.dtype == "float32", "\(name)")
+            #expect(seen.shape == array.shape, "\(name)")
             expectEqual(seen.values.map { Float($0) }, array.scalars, "\(name) values differ in Python")
         }
     }

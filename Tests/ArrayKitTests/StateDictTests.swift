@@ -7,7 +7,8 @@ import Testing
     @Test func anExactMatchPassesStrictly() throws {
         let loaded = Dictionary(uniqueKeysWithValues: model.map { ($0.name, $0.shape) })
         let report = try StateDict.check(loaded: loaded, expected: model, strict: true)
-        #expect(report.isExactMatch && report.description == "state dict matches")
+        #expect(report.isExactMatch)
+        #expect(report.description == "state dict matches")
     }
 
     @Test func missingAndUnexpectedKeysThrowOnlyWhenStrict() throws {
@@ -15,7 +16,8 @@ import Testing
         let report = try StateDict.check(loaded: loaded, expected: model, strict: false)
         #expect(report.missing == ["2.weight", "2.bias"])
         #expect(report.unexpected == ["1.running_mean"])
-        #expect(report.wrongShapes.isEmpty && !report.isExactMatch)
+        #expect(report.wrongShapes.isEmpty)
+        #expect(!report.isExactMatch)
         do {
             try StateDict.check(loaded: loaded, expected: model, strict: true)
             Issue.record("strict check accepted missing and unexpected keys")

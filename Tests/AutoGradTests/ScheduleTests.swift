@@ -10,10 +10,13 @@ func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-12) -> Bool {
 @Suite struct ScheduleTests {
     @Test func stepAndExponentialDecay() {
         let step = StepLR(baseLearningRate: 0.1, stepSize: 30)
-        #expect(close(step.learningRate(at: 0), 0.1) && close(step.learningRate(at: 29), 0.1))
-        #expect(close(step.learningRate(at: 30), 0.01) && close(step.learningRate(at: 65), 0.001))
+        #expect(close(step.learningRate(at: 0), 0.1))
+        #expect(close(step.learningRate(at: 29), 0.1))
+        #expect(close(step.learningRate(at: 30), 0.01))
+        #expect(close(step.learningRate(at: 65), 0.001))
         let exponential = ExponentialLR(baseLearningRate: 0.1, gamma: 0.9)
-        #expect(close(exponential.learningRate(at: 0), 0.1) && close(exponential.learningRate(at: 2), 0.081))
+        #expect(close(exponential.learningRate(at: 0), 0.1))
+        #expect(close(exponential.learningRate(at: 2), 0.081))
     }
 
     @Test func cosineIsHalfTheBaseRateHalfWay() {
@@ -27,14 +30,16 @@ func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-12) -> Bool {
         #expect(close(cosine.learningRate(at: 2), expectedAtTwo))
         #expect(close(cosine.learningRate(at: 15), 0.05))   // rises again past T_max, as PyTorch
         let floored = CosineAnnealingLR(baseLearningRate: 0.1, maxSteps: 10, minimumLearningRate: 0.01)
-        #expect(close(floored.learningRate(at: 5), 0.055) && close(floored.learningRate(at: 10), 0.01))
+        #expect(close(floored.learningRate(at: 5), 0.055))
+        #expect(close(floored.learningRate(at: 10), 0.01))
     }
 
     @Test func linearWarmUpAndSequencing() {
         let warmUp = LinearLR(baseLearningRate: 0.3)   // PyTorch defaults: 1/3 → 1 over 5 steps
         #expect(close(warmUp.learningRate(at: 0), 0.1))
         #expect(close(warmUp.learningRate(at: 1), 0.3 * (1.0 / 3 + 2.0 / 3 / 5)))
-        #expect(close(warmUp.learningRate(at: 5), 0.3) && close(warmUp.learningRate(at: 50), 0.3))
+        #expect(close(warmUp.learningRate(at: 5), 0.3))
+        #expect(close(warmUp.learningRate(at: 50), 0.3))
         let schedule = SequentialLR([LinearLR(baseLearningRate: 0.1, startFactor: 0.1, totalSteps: 4),
                                      CosineAnnealingLR(baseLearningRate: 0.1, maxSteps: 10)], milestones: [4])
         #expect(close(schedule.learningRate(at: 2), 0.055))
@@ -49,7 +54,9 @@ func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-12) -> Bool {
         let rates = (0..<100).map(schedule.learningRate(at:))
         #expect(rates.indices.max { rates[$0] < rates[$1] } == 29)
         #expect(schedule.peakStep == 29)
-        #expect(rates[29] == 0.1 && rates[28] < 0.1 && rates[30] < 0.1)
+        #expect(rates[29] == 0.1)
+        #expect(rates[28] < 0.1)
+        #expect(rates[30] < 0.1)
         #expect(close(rates[0], 0.1 / 25))                   // max / div_factor
         #expect(close(rates[99], 0.1 / 25 / 1e4))            // initial / final_div_factor
         // Half-way through the annealing phase (step 29 + 70/2) the cosine is at its midpoint.
@@ -85,7 +92,9 @@ func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-12) -> Bool {
         // 9 improves on 10; 9 again is not better; 8.9995 is within the 1e-4 relative threshold.
         let rates = [10, 9, 9, 9, 9, 9, 8.9995, 8].map { plateau.step(metric: $0) }
         expectEqual(rates, [1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5])
-        #expect(plateau.bestMetric == 8 && plateau.badEpochs == 0 && plateau.epochs == 8)
+        #expect(plateau.bestMetric == 8)
+        #expect(plateau.badEpochs == 0)
+        #expect(plateau.epochs == 8)
     }
 
     @Test func plateauCooldownAndFloor() {
@@ -105,7 +114,8 @@ func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-12) -> Bool {
         #expect(fresh == plateau)
         for metric in [1.0, 2, 3] { plateau.step(metric: metric) }
         var restored = try JSONDecoder().decode(ReduceLROnPlateau.self, from: JSONEncoder().encode(plateau))
-        #expect(restored == plateau && restored.badEpochs == 2)
+        #expect(restored == plateau)
+        #expect(restored.badEpochs == 2)
         #expect(restored.step(metric: 4) == plateau.step(metric: 4))
     }
 

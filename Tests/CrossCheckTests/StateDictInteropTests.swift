@@ -46,7 +46,8 @@ import Testing
         let target = MLP<Float>(inputs: 784, hidden: [32], classes: 10, seed: 12)
         #expect(relativeDifference(target.forward(x), Self.logits(source, x)) > 1e-2)
         let file = try Safetensors.read(contentsOf: url2)
-        #expect(file.metadata["format"] == "pt" && file.hasChecksums)
+        #expect(file.metadata["format"] == "pt")
+        #expect(file.hasChecksums)
         try target.load(namedParameters: file.orderedArrays(as: Float.self).map { ($0.name, $0.array) })
         let backward = relativeDifference(target.forward(x), Self.logits(source, x))
         #expect(backward <= 1e-6)
@@ -77,7 +78,8 @@ import Testing
         let url = try Fixture.url("torch_mlp_bn.safetensors")
         let file = try Safetensors.read(contentsOf: url)
         let counter = try #require(file.entries.first { $0.name == "1.num_batches_tracked" })
-        #expect(counter.dtype == .i64 && counter.shape == [], "PyTorch stores the counter as a scalar int64")
+        #expect(counter.dtype == .i64, "PyTorch stores the counter as a scalar int64")
+        #expect(counter.shape == [], "PyTorch stores the counter as a scalar int64")
         let io = try Fixture.read("torch_mlp_bn.io.safetensors")
         let c = try io.mlpConfiguration()
         let x: NDArray<Float> = try io.array(named: "x"), expected: NDArray<Float> = try io.array(named: "logits")
@@ -156,7 +158,8 @@ import Testing
         let small = MLP<Float>(inputs: 784, hidden: [32, 16], classes: 10, seed: 2)
         let partial = try small.load(namedParameters: arrays.filter { $0.0 != "4.bias" } + [("9.weight", .zeros([1]))],
                                      strict: false)
-        #expect(partial.missing == ["4.bias"] && partial.unexpected == ["9.weight"])
+        #expect(partial.missing == ["4.bias"])
+        #expect(partial.unexpected == ["9.weight"])
         expectEqual(small.namedParameters()[0].1, try file.array(named: "0.weight", as: Float.self))
         #expect(throws: StateDictError.self) { try small.load(namedParameters: arrays.filter { $0.0 != "4.bias" }) }
     }

@@ -124,7 +124,9 @@ func reluSecondMoment(of distribution: ZeroMeanDistribution, count: Int, seed: U
         #expect(Swift.abs(kaiming[0] - 1) <= 0.1, "first layer with 1/n keeps E[x²] = 1: \(kaiming[0])")
         #expect(kaiming.allSatisfy { $0 > 0.6 && $0 < 1.6 }, "Kaiming second moments: \(kaiming)")
         let ratio = lecun[depth - 1] / lecun[0]
-        #expect(ratio > 0.25 * pow(0.5, Double(depth - 1)) && ratio < 4 * pow(0.5, Double(depth - 1)),
+        #expect(ratio > 0.25 * pow(0.5, Double(depth - 1)),
+                "1/n: each ReLU halves E[y²], ratio \(ratio) after \(depth - 1) ReLUs")
+        #expect(ratio < 4 * pow(0.5, Double(depth - 1)),
                 "1/n: each ReLU halves E[y²], ratio \(ratio) after \(depth - 1) ReLUs")
     }
 }

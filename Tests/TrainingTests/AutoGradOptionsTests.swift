@@ -37,10 +37,12 @@ import Testing
         let model = Self.plateauModel()
         for (epoch, loss) in [1.0, 0.9, 0.95].enumerated() { model.finishEpoch(Self.record(epoch + 1, validationLoss: loss)) }
         let state = model.trainingState()
-        #expect(state.counters["plateau.bad_epochs"] == 1 && state.counters["plateau.epochs"] == 3)
+        #expect(state.counters["plateau.bad_epochs"] == 1)
+        #expect(state.counters["plateau.epochs"] == 3)
         let resumed = Self.plateauModel()
         try resumed.load(trainingState: state)
-        #expect(resumed.plateau == model.plateau && resumed.plateau?.bestMetric == 0.9)
+        #expect(resumed.plateau == model.plateau)
+        #expect(resumed.plateau?.bestMetric == 0.9)
         // A run without the plateau schedule refuses the state, naming it.
         let constant = AutoGradClassifier(inputs: 4, hidden: [3], classes: 2, learningRate: 0.1, epochs: 10, stepsPerEpoch: 1, seed: 1)
         let error = #expect(throws: CheckpointError.self) { try constant.load(trainingState: state) }
@@ -74,8 +76,10 @@ import Testing
         let scratch = try TemporaryDirectory()
         let (outcome, resumed, checkpoint) = try ReliabilityTests.ResumeTests.interruptedRun(
             trainer, backend: "autograd", stopAfterPolls: 30, in: scratch.url) { model(seed: $0) }
-        #expect(checkpoint.completedEpochs == 2 && checkpoint.batchesIntoEpoch == 6)
-        #expect(checkpoint.training.counters["plateau.epochs"] == 2 && checkpoint.training.counters["dropout.2.generator"] != nil)
+        #expect(checkpoint.completedEpochs == 2)
+        #expect(checkpoint.batchesIntoEpoch == 6)
+        #expect(checkpoint.training.counters["plateau.epochs"] == 2)
+        #expect(checkpoint.training.counters["dropout.2.generator"] != nil)
         #expect(ReliabilityTests.ResumeTests.untimed(outcome.history) == ReliabilityTests.ResumeTests.untimed(expected.history))
         expectEqual(resumed.stateDict(), whole.stateDict())
     }
@@ -94,22 +98,28 @@ import Testing
         #expect(result.status == 0, "\(result.message)")
         let history = try RunHistory.read(from: exponential.appendingPathComponent("history.json"))
         #expect(history.epochs.map(\.learningRate) == [0.1, 0.05, 0.025])
-        #expect(history.config["optimizer"] == "adamw" && history.config["gamma"] == 0.5 && history.config["patience"] == nil)
+        #expect(history.config["optimizer"] == "adamw")
+        #expect(history.config["gamma"] == 0.5)
+        #expect(history.config["patience"] == nil)
 
         let dropout = scratch.url.appendingPathComponent("dropout")
         #expect(runCommand(TrainAutoGrad.self, base + ["--dropout", "0.25", "--output", dropout.path]).status == 0)
         let config = try RunHistory.read(from: dropout.appendingPathComponent("history.json")).config
-        #expect(config["dropout"] == 0.25 && config["gamma"] == nil)
+        #expect(config["dropout"] == 0.25)
+        #expect(config["gamma"] == nil)
 
         let linear = scratch.url.appendingPathComponent("linear")
         #expect(runCommand(TrainAutoGrad.self, base + ["--schedule", "linear", "--output", linear.path]).status == 0)
         let rates = try RunHistory.read(from: linear.appendingPathComponent("history.json")).epochs.map(\.learningRate)
-        #expect(abs(rates[0] - 0.1 / 3) < 1e-12 && rates[1] > rates[0] && rates[2] > rates[1], "\(rates)")
+        #expect(abs(rates[0] - 0.1 / 3) < 1e-12, "\(rates)")
+        #expect(rates[1] > rates[0], "\(rates)")
+        #expect(rates[2] > rates[1], "\(rates)")
     }
 
     @Test(arguments: [["--dropout", "1"], ["--gamma", "0"], ["--gamma", "1.5"], ["--patience", "-1"], ["--optimizer", "adamw", "--momentum", "0.9"]])
     func badValuesAreRefusedWithTheirFlag(arguments: [String]) {
         let result = runCommand(TrainAutoGrad.self, ["--data-dir", Fixture.gzip.path] + arguments)
-        #expect(result.status != 0 && result.message.contains(arguments[arguments.count - 2]), "\(result.message)")
+        #expect(result.status != 0, "\(result.message)")
+        #expect(result.message.contains(arguments[arguments.count - 2]), "\(result.message)")
     }
 }

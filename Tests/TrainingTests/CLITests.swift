@@ -38,7 +38,8 @@ extension CLITests {
                 #expect(result.message.contains(needle), "message lacks \"\(needle)\": \(result.message)", sourceLocation: sourceLocation)
             }
             #expect(!result.message.contains("Fatal error"), sourceLocation: sourceLocation)
-            #expect(!exists(output) && data.contents == before, "files left behind: \(data.contents)", sourceLocation: sourceLocation)
+            #expect(!exists(output), "files left behind: \(data.contents)", sourceLocation: sourceLocation)
+            #expect(data.contents == before, "files left behind: \(data.contents)", sourceLocation: sourceLocation)
         }
 
         @Test func missingDataset() throws {
@@ -46,7 +47,8 @@ extension CLITests {
             let output = empty.url.appendingPathComponent("run")
             let result = run(TrainManual.self, ["--data-dir", empty.url.appendingPathComponent("nowhere").path, "--output", output.path])
             #expect(result.status != 0)
-            #expect(result.message.contains("Fashion-MNIST was not found") && result.message.contains("Fix: "), "\(result.message)")
+            #expect(result.message.contains("Fashion-MNIST was not found"), "\(result.message)")
+            #expect(result.message.contains("Fix: "), "\(result.message)")
             #expect(empty.contents.isEmpty)
         }
 
@@ -105,7 +107,8 @@ extension CLITests {
             for output in ["/proc/backprop-cannot-be-here", scratch.url.appendingPathComponent("a-file/run").path] {
                 let result = run(TrainManual.self, fixtureArguments() + ["--output", output])
                 #expect(result.status != 0)
-                #expect(result.message.contains("cannot create the run directory") && result.message.contains("--output"), "\(result.message)")
+                #expect(result.message.contains("cannot create the run directory"), "\(result.message)")
+                #expect(result.message.contains("--output"), "\(result.message)")
                 #expect(!exists(URL(fileURLWithPath: output)))
             }
             #expect(scratch.contents == ["a-file"])
@@ -119,7 +122,8 @@ extension CLITests {
             let output = scratch.url.appendingPathComponent("run")
             let result = run(TrainManual.self, fixtureArguments() + ["--init-from", file.path, "--output", output.path])
             #expect(result.status != 0)
-            #expect(result.message.contains("--init-from \(file.path)") && result.message.contains("0.weight"), "\(result.message)")
+            #expect(result.message.contains("--init-from \(file.path)"), "\(result.message)")
+            #expect(result.message.contains("0.weight"), "\(result.message)")
             #expect(scratch.contents == ["other.safetensors"])
         }
 
@@ -146,8 +150,13 @@ extension CLITests {
             #expect(try command(["--lr", "0.5", "--hidden-dims"]).rate.learningRate == 0.5)
             #expect(try parse(["--no-hidden"]).hiddenWidths == [])
             let defaults = try parse([])
-            #expect(try command([]).rate.learningRate == 0.1 && defaults.batchSize == 128 && defaults.epochs == 10 && defaults.seed == 42
-                    && defaults.dataset == "fashion-mnist" && defaults.validationSize == 5_000 && !defaults.noShuffle)
+            #expect(try command([]).rate.learningRate == 0.1)
+            #expect(defaults.batchSize == 128)
+            #expect(defaults.epochs == 10)
+            #expect(defaults.seed == 42)
+            #expect(defaults.dataset == "fashion-mnist")
+            #expect(defaults.validationSize == 5_000)
+            #expect(!defaults.noShuffle)
             #expect(ExperimentOptions.normalizedArguments(["--hidden-dims", "8", "-5", "--lr", "-1", "--json"])
                     == ["--hidden-dims=8", "--hidden-dims=-5", "--lr=-1", "--json"])
         }
@@ -162,8 +171,12 @@ extension CLITests {
             #expect(written == ["history.json", "metrics.jsonl", "events.out.tfevents.*", "loss.svg", "accuracy.svg",
                                 "confusion_matrix.svg", "test_report.txt", "model.safetensors", "checkpoint.safetensors"])
             let history = try RunHistory.read(from: first.appendingPathComponent("history.json"))
-            #expect(history.backend == "manual" && history.epochs.count == 2 && history.config["hidden_dims"] == [16])
-            #expect(history.blas == BLAS.summary && history.dataset.trainCount == 400 && history.test != nil)
+            #expect(history.backend == "manual")
+            #expect(history.epochs.count == 2)
+            #expect(history.config["hidden_dims"] == [16])
+            #expect(history.blas == BLAS.summary)
+            #expect(history.dataset.trainCount == 400)
+            #expect(history.test != nil)
             let model = try Safetensors.read(contentsOf: first.appendingPathComponent("model.safetensors"))
             #expect(model.names == ["0.weight", "0.bias", "2.weight", "2.bias"])
             #expect(model.shapes["0.weight"] == [16, 784])
@@ -185,11 +198,15 @@ extension CLITests {
             let manual = try RunHistory.read(from: output.appendingPathComponent("manual/history.json"))
             let autograd = try RunHistory.read(from: output.appendingPathComponent("autograd/history.json"))
             let comparison = BackendComparison(manual: manual, autograd: autograd)
-            #expect(comparison.agrees(tolerance: 1e-4) && comparison.maxRelativeTrainLossDifference <= 1e-4)
+            #expect(comparison.agrees(tolerance: 1e-4))
+            #expect(comparison.maxRelativeTrainLossDifference <= 1e-4)
             let svg = try String(contentsOf: output.appendingPathComponent("comparison.svg"), encoding: .utf8)
-            #expect(svg.contains("Training loss") && svg.contains("Validation accuracy") && svg.contains(">autograd<"))
+            #expect(svg.contains("Training loss"))
+            #expect(svg.contains("Validation accuracy"))
+            #expect(svg.contains(">autograd<"))
             let table = try String(contentsOf: output.appendingPathComponent("comparison.txt"), encoding: .utf8)
-            #expect(table.contains("train loss M") && table.contains("agree within 1e-4"))
+            #expect(table.contains("train loss M"))
+            #expect(table.contains("agree within 1e-4"))
         }
 
         @Test func comparisonFlagsDisagreement() {
@@ -213,10 +230,12 @@ extension CLITests {
             let text = String(decoding: result?.standardOutputContent ?? [], as: UTF8.self)
             let last = try #require(text.split(separator: "\n").last)
             let object = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
-            #expect(object["backend"] as? String == "manual" && object["diverged"] as? Bool == false)
+            #expect(object["backend"] as? String == "manual")
+            #expect(object["diverged"] as? Bool == false)
             #expect((object["test_accuracy"] as? Double).map { $0 > 0 } == true)
             let epochs = try #require(object["epochs"] as? [[String: Any]])
-            #expect(epochs.count == 1 && Set(epochs[0].keys).isSuperset(of: ["epoch", "train_loss", "train_accuracy", "val_loss",
+            try #require(epochs.count == 1)
+            #expect(Set(epochs[0].keys).isSuperset(of: ["epoch", "train_loss", "train_accuracy", "val_loss",
                                                                            "val_accuracy", "learning_rate", "seconds"]))
         }
     }
@@ -227,6 +246,7 @@ extension CLITests {
     @Test(arguments: [TrainManual.self, TrainAutoGrad.self, CompareBackends.self, LRSweep.self, EvaluateModel.self] as [any ParsableCommand.Type])
     func versionPrintsThePackageVersion(_ type: any ParsableCommand.Type) {
         let result = runCommand(type, ["--version"])
-        #expect(result.status == 0 && result.message == Backprop.version, "\(type): \(result)")
+        #expect(result.status == 0, "\(type): \(result)")
+        #expect(result.message == Backprop.version, "\(type): \(result)")
     }
 }

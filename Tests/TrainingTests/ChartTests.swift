@@ -40,7 +40,8 @@ extension ChartTests {
 
         @Test func linearTicksWidenToRoundValues() {
             let ticks = AxisTicks(covering: [0.27, 1.1, 2.31])
-            #expect(ticks.lower == 0 && ticks.upper == 2.5)
+            #expect(ticks.lower == 0)
+            #expect(ticks.upper == 2.5)
             expectEqual(ticks.major, [0, 0.5, 1, 1.5, 2, 2.5])
             #expect(ticks.minor.isEmpty)
         }
@@ -48,8 +49,10 @@ extension ChartTests {
         @Test(arguments: tickRanges)
         func linearTicksAreEvenRoundAndCoverTheData(low: Double, high: Double) {
             let ticks = AxisTicks(covering: [low, high])
-            #expect(ticks.lower <= low && ticks.upper >= high)
-            #expect(ticks.major.first == ticks.lower && ticks.major.last == ticks.upper)
+            #expect(ticks.lower <= low)
+            #expect(ticks.upper >= high)
+            #expect(ticks.major.first == ticks.lower)
+            #expect(ticks.major.last == ticks.upper)
             #expect((4...11).contains(ticks.major.count), "\(ticks.major)")
             let steps = zip(ticks.major.dropFirst(), ticks.major).map { $0 - $1 }
             #expect(isRound(steps[0]), "step \(steps[0])")
@@ -66,24 +69,31 @@ extension ChartTests {
 
         @Test func flatDataStillGetsAnAxis() {
             let ticks = AxisTicks(covering: [0.5, 0.5, 0.5])
-            #expect(ticks.lower < 0.5 && ticks.upper > 0.5 && ticks.major.count >= 2)
+            #expect(ticks.lower < 0.5)
+            #expect(ticks.upper > 0.5)
+            #expect(ticks.major.count >= 2)
             let empty = AxisTicks(covering: [])
-            #expect(empty.lower == 0 && empty.upper == 1)
+            #expect(empty.lower == 0)
+            #expect(empty.upper == 1)
         }
 
         @Test func pinnedRangeKeepsItsEndsAndPutsTicksInside() {
             let ticks = AxisTicks(covering: [0.31, 0.88], range: 0...1)
-            #expect(ticks.lower == 0 && ticks.upper == 1)
+            #expect(ticks.lower == 0)
+            #expect(ticks.upper == 1)
             expectEqual(ticks.major, [0, 0.2, 0.4, 0.6, 0.8, 1])
             let odd = AxisTicks(covering: [], range: 0.05...0.95)
-            #expect(odd.lower == 0.05 && odd.upper == 0.95)
-            #expect(odd.major.allSatisfy { $0 >= 0.05 && $0 <= 0.95 } && odd.major.count >= 4)
+            #expect(odd.lower == 0.05)
+            #expect(odd.upper == 0.95)
+            #expect(odd.major.allSatisfy { $0 >= 0.05 && $0 <= 0.95 })
+            #expect(odd.major.count >= 4)
         }
 
         @Test func logTicksOverManyDecadesLabelEachDecade() {
             let rates = (0..<9).map { pow(10, -6 + Double($0)) }
             let ticks = AxisTicks(covering: rates, scale: .log10)
-            #expect(ticks.lower == 1e-6 && ticks.upper == 100)
+            #expect(ticks.lower == 1e-6)
+            #expect(ticks.upper == 100)
             #expect(ticks.major.map { compactNumber($0) }
                     == ["1e-6", "1e-5", "1e-4", "0.001", "0.01", "0.1", "1", "10", "100"])
             #expect(abs(ticks.fraction(of: 1e-2) - 0.5) < 1e-12)
@@ -93,14 +103,19 @@ extension ChartTests {
         @Test func logTicksOverAFewDecadesUseOneTwoFive() {
             let ticks = AxisTicks(covering: [0.27, 2.3], scale: .log10)
             expectEqual(ticks.major, [0.2, 0.5, 1, 2, 5])
-            #expect(ticks.lower == 0.2 && ticks.upper == 5)
-            #expect(ticks.minor.contains(0.3) && ticks.minor.contains(4) && !ticks.minor.contains(2))
+            #expect(ticks.lower == 0.2)
+            #expect(ticks.upper == 5)
+            #expect(ticks.minor.contains(0.3))
+            #expect(ticks.minor.contains(4))
+            #expect(!ticks.minor.contains(2))
         }
 
         @Test func logTicksOverHugeRangesSkipDecades() {
             let ticks = AxisTicks(covering: [1e-12, 3e11], scale: .log10)
-            #expect(ticks.major.count <= 10 && ticks.major.count >= 5, "\(ticks.major)")
-            #expect(ticks.lower <= 1e-12 && ticks.upper >= 3e11)
+            #expect(ticks.major.count <= 10, "\(ticks.major)")
+            #expect(ticks.major.count >= 5, "\(ticks.major)")
+            #expect(ticks.lower <= 1e-12)
+            #expect(ticks.upper >= 3e11)
             let exponents = ticks.major.map { log10($0) }
             let stride = exponents[1] - exponents[0]
             #expect(stride > 1)
@@ -109,9 +124,11 @@ extension ChartTests {
 
         @Test func logAxisIgnoresValuesItCannotShow() {
             let ticks = AxisTicks(covering: [0, -1, .nan, .infinity, 0.01, 1], scale: .log10)
-            #expect(ticks.lower == 0.01 && ticks.upper == 1)
+            #expect(ticks.lower == 0.01)
+            #expect(ticks.upper == 1)
             let nothing = AxisTicks(covering: [0, -3], scale: .log10)
-            #expect(nothing.lower > 0 && nothing.upper > nothing.lower)
+            #expect(nothing.lower > 0)
+            #expect(nothing.upper > nothing.lower)
         }
     }
 }
@@ -150,13 +167,15 @@ extension ChartTests {
             for value in attributeValues("points", in: svg) + attributeValues("cx", in: svg)
                 + attributeValues("cy", in: svg) + attributeValues("y", in: svg) + attributeValues("x1", in: svg)
                 + attributeValues("d", in: svg) {
-                #expect(!value.lowercased().contains("nan") && !value.lowercased().contains("inf"), "\(value)")
+                #expect(!value.lowercased().contains("nan"), "\(value)")
+                #expect(!value.lowercased().contains("inf"), "\(value)")
             }
             // "gap" splits at NaN and at the negative value: segments of 2, 2 and a lone point.
             #expect(svg.components(separatedBy: "<polyline").count - 1 == 1 + 1 + 2)
             #expect(textContents(in: svg).contains("lr = 10 (diverged)"))
             #expect(svg.contains("stroke-dasharray=\"7 4\""))
-            #expect(chart.ticks.y.upper >= 40 && chart.ticks.y.lower <= 0.35)
+            #expect(chart.ticks.y.upper >= 40)
+            #expect(chart.ticks.y.lower <= 0.35)
         }
 
         @Test func logXAxisForALearningRateSweep() throws {
@@ -185,7 +204,8 @@ extension ChartTests {
             func count(_ element: String, colored color: String) -> Int {
                 svg.components(separatedBy: element).dropFirst().filter { $0.prefix { $0 != ">" }.contains(color) }.count
             }
-            #expect(count("<line ", colored: "#d62728") == 0 && count("<line ", colored: "#7f7f7f") == 0, "no legend line either")
+            #expect(count("<line ", colored: "#d62728") == 0, "no legend line either")
+            #expect(count("<line ", colored: "#7f7f7f") == 0, "no legend line either")
             #expect(count("<line ", colored: "#1f77b4") == 1)
             #expect(count("<path ", colored: "#d62728") == 2 + 1)                 // points + legend
             #expect(count("<circle ", colored: "#7f7f7f") == 2 + 1)
@@ -213,11 +233,13 @@ extension ChartTests {
             accuracy.add(LineSeries("manual", y: [0.81, 0.84, 0.85], markers: true))
             accuracy.add(LineSeries("autograd", y: [0.81, 0.84, 0.86], markers: true, dashed: true))
             let figure = Figure([LineChartTests().sampleLossChart(), accuracy], columns: 2)
-            #expect(figure.size.width == 1440 && figure.size.height == 450)
+            #expect(figure.size.width == 1440)
+            #expect(figure.size.height == 450)
             let svg = figure.svg()
             _ = try parseWithPython(svg, name: "figure.svg")
             let ids = attributeValues("id", in: svg)
-            #expect(ids.count == 2 && Set(ids).count == 2)
+            #expect(ids.count == 2)
+            #expect(Set(ids).count == 2)
         }
 
         @Test func aLongLegendDoesNotPushTheTitleOffTheCanvas() throws {

@@ -30,8 +30,10 @@ struct DiscoveryTests {
                                               root.url.appendingPathComponent("cache/fashion-mnist").path, system.path])
         #expect(searched[0].reason == "missing train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte")
         #expect(searched[1].reason == "no IDX files")
-        #expect(searched[2].reason == "does not exist" && searched[3].reason == "does not exist")
-        #expect(fix.contains("sudo apt-get install dataset-fashion-mnist") && fix.contains("--download"))
+        #expect(searched[2].reason == "does not exist")
+        #expect(searched[3].reason == "does not exist")
+        #expect(fix.contains("sudo apt-get install dataset-fashion-mnist"))
+        #expect(fix.contains("--download"))
         let text = error!.description
         for place in searched { #expect(text.contains(place.directory!)) }
         #expect(text.contains("Fix: sudo apt-get install dataset-fashion-mnist"))
@@ -110,7 +112,8 @@ struct DiscoveryTests {
         // A second download finds the verified files and fetches nothing.
         lines = []
         _ = try DatasetDownloader(cacheRoot: locator.cacheRoot).download(spec) { lines.append($0) }
-        #expect(lines.count == 4 && lines.allSatisfy { $0.contains("already in the cache") })
+        #expect(lines.count == 4)
+        #expect(lines.allSatisfy { $0.contains("already in the cache") })
     }
 
     @Test func badChecksumLeavesNoFileBehind() throws {
@@ -123,7 +126,9 @@ struct DiscoveryTests {
         guard case let .checksumMismatch(file, _, expected, actual) = error else {
             Issue.record("expected checksumMismatch, got \(String(describing: error))"); return
         }
-        #expect(file == "train-images-idx3-ubyte" && expected == sums[0] && actual == Fixture.sha256[0])
+        #expect(file == "train-images-idx3-ubyte")
+        #expect(expected == sums[0])
+        #expect(actual == Fixture.sha256[0])
         let cache = cacheRoot.appendingPathComponent("fashion-mnist").path
         #expect(try FileManager.default.contentsOfDirectory(atPath: cache) == [])   // not even a temporary file
     }
@@ -154,8 +159,10 @@ struct DiscoveryTests {
                         mirrors: [root.url.appendingPathComponent("a").absoluteString + "/", root.url.appendingPathComponent("b").absoluteString + "/"])
         let error = datasetError { _ = try DatasetDownloader(cacheRoot: root.url.appendingPathComponent("cache")).download(spec) }
         guard case let .downloadFailed(file, attempts) = error else { Issue.record("expected downloadFailed, got \(String(describing: error))"); return }
-        #expect(file == "train-images-idx3-ubyte.gz" && attempts.count == 2)
-        #expect(attempts[0].contains("/a/train-images-idx3-ubyte.gz") && attempts[1].contains("/b/train-images-idx3-ubyte.gz"))
+        #expect(file == "train-images-idx3-ubyte.gz")
+        #expect(attempts.count == 2)
+        #expect(attempts[0].contains("/a/train-images-idx3-ubyte.gz"))
+        #expect(attempts[1].contains("/b/train-images-idx3-ubyte.gz"))
     }
 }
 

@@ -18,7 +18,9 @@ import Testing
         #expect(gz.count * FastInflate.maximumRatio < raw.count)
         try directory.write(gz, "images.gz")
         let images = try IDX.readImages(at: directory.url.appendingPathComponent("images.gz"))
-        #expect(images.count == 1500 && images.rows == 28 && images.columns == 28)
+        #expect(images.count == 1500)
+        #expect(images.rows == 28)
+        #expect(images.columns == 28)
         expectEqual(images.pixels, pixels)
 
         // The same stream cut short: the growing buffer reports what arrived, not the claim.
@@ -60,7 +62,8 @@ import Testing
                 Issue.record("\(classifier.backend) loaded NaN weights")
             } catch {
                 let text = "\(error)"
-                #expect(text.contains(weights[2].0) && text.contains("nan"), "\(classifier.backend): \(text)")
+                #expect(text.contains(weights[2].0), "\(classifier.backend): \(text)")
+                #expect(text.contains("nan"), "\(classifier.backend): \(text)")
                 #expect(text.contains("earlier checkpoint"), "\(classifier.backend): \(text)")
             }
             expectEqual(classifier.stateDict(), before, "\(classifier.backend) changed on a refused load")

@@ -8,9 +8,13 @@ struct IDXTests {
     @Test func readsPlainAndGzipToTheSameBytes() throws {
         let gz = try IDX.readImages(at: Fixture.gzip.appendingPathComponent("train-images-idx3-ubyte.gz"))
         let plain = try IDX.readImages(at: Fixture.plain.appendingPathComponent("train-images-idx3-ubyte"))
-        #expect(gz.count == plain.count && gz.rows == plain.rows && gz.columns == plain.columns)
+        #expect(gz.count == plain.count)
+        #expect(gz.rows == plain.rows)
+        #expect(gz.columns == plain.columns)
         expectEqual(gz.pixels, plain.pixels)
-        #expect(gz.count == 500 && gz.rows == 28 && gz.columns == 28)
+        #expect(gz.count == 500)
+        #expect(gz.rows == 28)
+        #expect(gz.columns == 28)
         #expect(gz.pixels.count == 500 * 784)
         let raw = try Fixture.bytes(Fixture.plain, "train-images-idx3-ubyte")
         expectEqual(gz.pixels, Array(raw[16...]))
@@ -24,7 +28,9 @@ struct IDXTests {
         let plain = try Fixture.dataset(plain: true)
         expectEqual(gz.train, plain.train, "train")
         expectEqual(gz.test, plain.test, "test")
-        #expect(gz.train.count == 500 && gz.test.count == 100 && gz.train.featureCount == 784)
+        #expect(gz.train.count == 500)
+        #expect(gz.test.count == 100)
+        #expect(gz.train.featureCount == 784)
         #expect(Set(gz.train.labels) == Set(0..<10))
     }
 
@@ -61,7 +67,8 @@ struct IDXTests {
         try directory.write(Array(raw.dropLast(100)), "images")
         let error = datasetError { _ = try IDX.readImages(at: directory.url.appendingPathComponent("images")) }
         guard case .truncated(_, let detail) = error else { Issue.record("expected truncated, got \(String(describing: error))"); return }
-        #expect(detail.contains("78400") && detail.contains("78300"))
+        #expect(detail.contains("78400"))
+        #expect(detail.contains("78300"))
     }
 
     @Test func wrongMagicIsAnError() throws {
@@ -69,7 +76,8 @@ struct IDXTests {
         let labels = Fixture.gzip.appendingPathComponent("t10k-labels-idx1-ubyte.gz")
         let error = datasetError { _ = try IDX.readImages(at: labels) }
         #expect(error == .wrongMagic(path: labels.path, found: 0x801, expected: 0x803))
-        #expect(error!.description.contains("0x00000801") && error!.description.contains("0x00000803"))
+        #expect(error!.description.contains("0x00000801"))
+        #expect(error!.description.contains("0x00000803"))
     }
 
     @Test func imageAndLabelCountMismatchIsAnError() throws {
@@ -80,7 +88,8 @@ struct IDXTests {
         guard case let .countMismatch(_, imageCount, _, labelCount) = error else {
             Issue.record("expected countMismatch, got \(String(describing: error))"); return
         }
-        #expect(imageCount == 500 && labelCount == 100)
+        #expect(imageCount == 500)
+        #expect(labelCount == 100)
     }
 
     @Test func labelBeyondTheClassesIsAnError() throws {
@@ -92,7 +101,9 @@ struct IDXTests {
         guard case let .labelOutOfRange(_, index, label, classCount) = error else {
             Issue.record("expected labelOutOfRange, got \(String(describing: error))"); return
         }
-        #expect(index == 42 && label == 10 && classCount == 10)
+        #expect(index == 42)
+        #expect(label == 10)
+        #expect(classCount == 10)
     }
 
     @Test func trailingBytesAreAnError() throws {

@@ -83,12 +83,15 @@ func stop(_ process: Process, with signal: Int32, log: URL) -> String {
         let scratch = try TemporaryDirectory()
         let (process, run, checkpoint, log) = try startSlowRun("interrupted", in: scratch)
         let output = stop(process, with: SIGINT, log: log)
-        #expect(process.terminationReason == .exit && process.terminationStatus == 130, "\(output)")
+        #expect(process.terminationReason == .exit, "\(output)")
+        #expect(process.terminationStatus == 130, "\(output)")
         #expect(output.contains("resume with: train-autograd --resume \(run.path)"), "\(output)")
         let stopped = try TrainingCheckpoint.read(from: checkpoint)
         #expect(stopped.completedEpochs < 12, "the signal arrived after the run ended")
         let partial = try RunHistory.read(from: run.appendingPathComponent("history.json"))
-        #expect(partial.epochs.count == stopped.completedEpochs && partial.test == nil && !partial.diverged)
+        #expect(partial.epochs.count == stopped.completedEpochs)
+        #expect(partial.test == nil)
+        #expect(!partial.diverged)
         for figure in ["loss.svg", "accuracy.svg", "model.safetensors"] { #expect(exists(run.appendingPathComponent(figure)), "\(figure)") }
 
         let resumed = runCommand(TrainAutoGrad.self, ["--resume", run.path])
@@ -97,14 +100,18 @@ func stop(_ process: Process, with signal: Int32, log: URL) -> String {
         #expect(runCommand(TrainAutoGrad.self, slowRunArguments(output: reference)).status == 0)
         let a = try RunHistory.read(from: run.appendingPathComponent("history.json"))
         let b = try RunHistory.read(from: reference.appendingPathComponent("history.json"))
-        #expect(ReliabilityTests.ResumeTests.untimed(a) == ReliabilityTests.ResumeTests.untimed(b) && a.test == b.test && a.bestEpoch == b.bestEpoch)
+        #expect(ReliabilityTests.ResumeTests.untimed(a) == ReliabilityTests.ResumeTests.untimed(b))
+        #expect(a.test == b.test)
+        #expect(a.bestEpoch == b.bestEpoch)
         #expect(try Data(contentsOf: run.appendingPathComponent("model.safetensors"))
                 == Data(contentsOf: reference.appendingPathComponent("model.safetensors")))
-        #expect(a.test != nil && a.epochs.count == 12)
+        #expect(a.test != nil)
+        #expect(a.epochs.count == 12)
         // metrics.jsonl continues where the checkpoint stopped: every step once, as in the run never stopped.
         let logged = try MetricsLog.read(from: run.appendingPathComponent(MetricsLog.fileName))
         let whole = try MetricsLog.read(from: reference.appendingPathComponent(MetricsLog.fileName))
-        #expect(whole.count == 12 * 50 && logged.map(\.step) == Array(1...whole.count))
+        #expect(whole.count == 12 * 50)
+        #expect(logged.map(\.step) == Array(1...whole.count))
         #expect(logged.map { [$0.loss, $0.learningRate] } == whole.map { [$0.loss, $0.learningRate] })
     }
 
@@ -115,9 +122,11 @@ func stop(_ process: Process, with signal: Int32, log: URL) -> String {
         usleep(useconds_t(delayMilliseconds * 1_000))
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL)
+        #expect(process.terminationReason == .uncaughtSignal)
+        #expect(process.terminationStatus == SIGKILL)
         let loaded = try TrainingCheckpoint.read(from: checkpoint)
-        #expect(loaded.completedEpochs >= 1 && loaded.history.epochs.count == loaded.completedEpochs)
+        #expect(loaded.completedEpochs >= 1)
+        #expect(loaded.history.epochs.count == loaded.completedEpochs)
         // …and it fits the run it came from.
         let resumption = try Resumption(directory: run.path, backend: "autograd")
         let command = try resumption.command(TrainAutoGrad.self, given: TrainAutoGrad.parse([]).config, output: nil) { $0.config }
@@ -135,23 +144,32 @@ func stop(_ process: Process, with signal: Int32, log: URL) -> String {
         #expect(runCommand(TrainManual.self, arguments + ["--lr", "100"]).status == 0)
         let history = try RunHistory.read(from: run.appendingPathComponent("history.json"))
         // On the fixture epoch 1 ends with huge but finite losses; epoch 2 reaches NaN.
-        #expect(history.diverged && history.bestEpoch == 1 && history.epochs.count == 2 && history.test != nil)
+        #expect(history.diverged)
+        #expect(history.bestEpoch == 1)
+        #expect(history.epochs.count == 2)
+        #expect(history.test != nil)
         let checkpoint = try TrainingCheckpoint.read(from: run.appendingPathComponent(TrainingCheckpoint.fileName))
-        #expect(checkpoint.completedEpochs == 1 && checkpoint.best?.epoch == 1)
+        #expect(checkpoint.completedEpochs == 1)
+        #expect(checkpoint.best?.epoch == 1)
         let model = try Safetensors.read(contentsOf: run.appendingPathComponent("model.safetensors"))
         let saved = try model.orderedArrays(as: Float.self).map { ($0.name, $0.array) }
         expectEqual(saved, checkpoint.best!.state.parameters)
         let refused = runCommand(TrainManual.self, ["--resume", run.path])
-        #expect(refused.status != 0 && refused.message.contains("diverged"), "\(refused.message)")
+        #expect(refused.status != 0, "\(refused.message)")
+        #expect(refused.message.contains("diverged"), "\(refused.message)")
 
         // Diverging within the first epoch leaves no model and no checkpoint, only the report.
         let early = scratch.url.appendingPathComponent("lr1e6")
         #expect(runCommand(TrainManual.self, Array(arguments.dropLast(2)) + ["--output", early.path, "--lr", "1e6"]).status == 0)
         let earlyHistory = try RunHistory.read(from: early.appendingPathComponent("history.json"))
-        #expect(earlyHistory.diverged && earlyHistory.bestEpoch == nil && earlyHistory.test == nil)
-        #expect(!exists(early.appendingPathComponent("model.safetensors")) && !exists(early.appendingPathComponent(TrainingCheckpoint.fileName)))
+        #expect(earlyHistory.diverged)
+        #expect(earlyHistory.bestEpoch == nil)
+        #expect(earlyHistory.test == nil)
+        #expect(!exists(early.appendingPathComponent("model.safetensors")))
+        #expect(!exists(early.appendingPathComponent(TrainingCheckpoint.fileName)))
         let nothing = runCommand(TrainManual.self, ["--resume", early.path])
-        #expect(nothing.status != 0 && nothing.message.contains("no checkpoint.safetensors"), "\(nothing.message)")
+        #expect(nothing.status != 0, "\(nothing.message)")
+        #expect(nothing.message.contains("no checkpoint.safetensors"), "\(nothing.message)")
     }
 
     @Test func resumeRejectsOtherOptionsAndTheOtherBackend() throws {
@@ -161,9 +179,11 @@ func stop(_ process: Process, with signal: Int32, log: URL) -> String {
                                               "--epochs", "1", "--batch-size", "64", "--output", run.path]).status == 0)
         try FileManager.default.removeItem(at: run.appendingPathComponent("history.json"))   // as if killed before the end
         let changed = runCommand(TrainManual.self, ["--resume", run.path, "--lr", "0.5"])
-        #expect(changed.status != 0 && changed.message.contains("lr 0.5 (run: 0.1)"), "\(changed.message)")
+        #expect(changed.status != 0, "\(changed.message)")
+        #expect(changed.message.contains("lr 0.5 (run: 0.1)"), "\(changed.message)")
         let wrongBackend = runCommand(TrainAutoGrad.self, ["--resume", run.path])
-        #expect(wrongBackend.status != 0 && wrongBackend.message.contains("train-manual --resume"), "\(wrongBackend.message)")
+        #expect(wrongBackend.status != 0, "\(wrongBackend.message)")
+        #expect(wrongBackend.message.contains("train-manual --resume"), "\(wrongBackend.message)")
         #expect(runCommand(TrainManual.self, ["--resume", run.path, "--hidden-dims", "8"]).status == 0)
         #expect(try RunHistory.read(from: run.appendingPathComponent("history.json")).test != nil)
     }

@@ -35,11 +35,14 @@ private func history(losses: [Double], accuracy: Double = 0.5, diverged: String?
 @Suite struct LRSweepTests {
     @Test func theDefaultRatesAreTheAssignmentsNine() throws {
         let rates = LRSweep.defaultLearningRates
-        #expect(rates.count == 9 && rates.first == 1e-6 && rates.last == 100)
+        #expect(rates.count == 9)
+        #expect(rates.first == 1e-6)
+        #expect(rates.last == 100)
         for (a, b) in zip(rates, rates.dropFirst()) { #expect(abs(b / a - 10) < 1e-9) }
         let parsed = try #require(try LRSweep.parseAsRoot([]) as? LRSweep)
         expectEqual(parsed.learningRates, rates)
-        #expect(parsed.backend == .manual && parsed.jobs == 1)
+        #expect(parsed.backend == .manual)
+        #expect(parsed.jobs == 1)
     }
 
     /// Two rates that learn and one that diverges, run two at a time and then one at a
@@ -60,9 +63,11 @@ private func history(losses: [Double], accuracy: Double = 0.5, diverged: String?
         #expect((divergent["reason"] as? String)?.contains("not finite") == true
                 || (divergent["reason"] as? String)?.contains("became") == true, "\(divergent)")
         for run in runs.prefix(2) {
-            #expect(run["diverged"] as? Bool == false && run["reason"] is NSNull)
+            #expect(run["diverged"] as? Bool == false)
+            #expect(run["reason"] is NSNull)
             #expect(((run["best_val_accuracy"] as? Double) ?? 0) > 0.2, "above chance (0.1) by a margin: \(run)")
-            #expect((run["test_accuracy"] as? Double) != nil && (run["epochs"] as? [Any])?.count == 3)
+            #expect((run["test_accuracy"] as? Double) != nil)
+            #expect((run["epochs"] as? [Any])?.count == 3)
         }
         let best = try #require(object["best_learning_rate"] as? Double)
         let learned = runs.prefix(2).map { ($0["lr"] as! Double, $0["best_val_accuracy"] as! Double) }
@@ -70,12 +75,16 @@ private func history(losses: [Double], accuracy: Double = 0.5, diverged: String?
         expectEqual(object["diverged_learning_rates"] as? [Double] ?? [], [100])
 
         let chart = try String(contentsOf: parallel.appendingPathComponent("best_val_vs_lr.svg"), encoding: .utf8)
-        #expect(chart.contains("<svg") && chart.contains("learning rate") && chart.contains("best: lr = \(compactNumber(best))"))
+        #expect(chart.contains("<svg"))
+        #expect(chart.contains("learning rate"))
+        #expect(chart.contains("best: lr = \(compactNumber(best))"))
         #expect(textContents(in: chart).contains { $0.hasPrefix("diverged: ") }, "the diverged rate is in the legend")
         let polylines = chart.components(separatedBy: "<polyline").dropFirst().map { $0.prefix { $0 != ">" } }
         #expect(!polylines.contains { $0.contains("#d62728") }, "no line joins the diverged rates")
         let curves = try String(contentsOf: parallel.appendingPathComponent("loss_curves.svg"), encoding: .utf8)
-        #expect(curves.contains("lr = 100 (diverged)") && curves.contains("lr = 0.01<") && curves.contains("stroke-dasharray=\"7 4\""))
+        #expect(curves.contains("lr = 100 (diverged)"))
+        #expect(curves.contains("lr = 0.01<"))
+        #expect(curves.contains("stroke-dasharray=\"7 4\""))
 
         let serial = scratch.url.appendingPathComponent("serial")
         #expect(sweep(fixture(epochs: 3) + ["--lrs", "0.01", "0.1", "100", "--output", serial.path]).status == 0)
@@ -86,7 +95,8 @@ private func history(losses: [Double], accuracy: Double = 0.5, diverged: String?
 
     @Test func aLossThatRisesAboveAUniformGuessCountsAsDiverged() {
         let rising = SweepRun(learningRate: 10, history: history(losses: [2.0, 3.5, 9.0], accuracy: 0.9), classCount: 10)
-        #expect(rising.isDiverged && rising.divergenceReason!.contains("rose from 2 (epoch 1) to 9 (epoch 3)"))
+        #expect(rising.isDiverged)
+        #expect(rising.divergenceReason?.contains("rose from 2 (epoch 1) to 9 (epoch 3)") == true)
         // Barely learning (a tiny rate) is slow, not diverged.
         let slow = SweepRun(learningRate: 1e-6, history: history(losses: [2.31, 2.30, 2.29], accuracy: 0.2), classCount: 10)
         #expect(!slow.isDiverged)
@@ -125,13 +135,23 @@ private func history(losses: [Double], accuracy: Double = 0.5, diverged: String?
                                              "interrupted: best so far", "interrupted: no accuracy (drawn at the bottom)",
                                              "best: lr = 0.1"])
         let trained = try #require(byName["trained"])
-        #expect(trained.showsLine && trained.x == [0.01, 0.1])
+        #expect(trained.showsLine)
+        #expect(trained.x == [0.01, 0.1])
         let noAccuracy = try #require(byName["diverged: no accuracy (drawn at the bottom)"])
-        #expect(!noAccuracy.showsLine && noAccuracy.marker == .cross && noAccuracy.x == [10, 100] && noAccuracy.y == [0, 0])
+        #expect(!noAccuracy.showsLine)
+        #expect(noAccuracy.marker == .cross)
+        #expect(noAccuracy.x == [10, 100])
+        #expect(noAccuracy.y == [0, 0])
         let before = try #require(byName["diverged: best before diverging"])
-        #expect(!before.showsLine && before.marker == .dot && before.x == [1] && before.y == [0.3])
+        #expect(!before.showsLine)
+        #expect(before.marker == .dot)
+        #expect(before.x == [1])
+        #expect(before.y == [0.3])
         let unfinished = try #require(byName["interrupted: no accuracy (drawn at the bottom)"])
-        #expect(!unfinished.showsLine && unfinished.marker == .cross && unfinished.x == [0.0001] && unfinished.y == [0])
+        #expect(!unfinished.showsLine)
+        #expect(unfinished.marker == .cross)
+        #expect(unfinished.x == [0.0001])
+        #expect(unfinished.y == [0])
         #expect(byName["interrupted: best so far"]?.x == [0.001])
 
         let svg = chart.svg()
@@ -146,16 +166,22 @@ private func history(losses: [Double], accuracy: Double = 0.5, diverged: String?
         let rates = [0.001, 0.003, 0.01, 0.02, 0.05, 0.1, 0.3, 1, 3]
         let smoothed = [2.3, 2.2, 2.0, 1.5, 1.0, 0.8, 0.6, 0.9, 3.0]
         let test = RangeTest(learningRates: rates, losses: smoothed, smoothedLosses: smoothed, stopReason: nil)
-        #expect(test.minimumLossLearningRate == 0.3 && test.suggestedLearningRate == 0.03)
+        #expect(test.minimumLossLearningRate == 0.3)
+        #expect(test.suggestedLearningRate == 0.03)
         let chart = test.chart(title: "range test")
         #expect(chart.series.map(\.name) == ["batch loss", "smoothed (EMA 0.98)", "smoothed minimum: lr ≈ 0.3",
                                              "a tenth of the smoothed minimum: lr ≈ 0.03"])
         let minimum = chart.series[2], rule = chart.series[3]
-        #expect(minimum.x == [0.3] && minimum.y == [0.6] && !minimum.showsLine)
+        #expect(minimum.x == [0.3])
+        #expect(minimum.y == [0.6])
+        #expect(!minimum.showsLine)
         // 0.03 lies between two batches' rates; the mark sits on the last rate below it.
-        #expect(rule.x == [0.02] && rule.y == [1.5] && !rule.showsLine)
+        #expect(rule.x == [0.02])
+        #expect(rule.y == [1.5])
+        #expect(!rule.showsLine)
         let texts = textContents(in: chart.svg())
-        #expect(texts.contains("smoothed minimum: lr ≈ 0.3") && texts.contains("a tenth of the smoothed minimum: lr ≈ 0.03"))
+        #expect(texts.contains("smoothed minimum: lr ≈ 0.3"))
+        #expect(texts.contains("a tenth of the smoothed minimum: lr ≈ 0.03"))
     }
 
     @Test func jsonSummaryIsTheLastLineAndNamesTheBestRate() async throws {
@@ -169,7 +195,8 @@ private func history(losses: [Double], accuracy: Double = 0.5, diverged: String?
         let text = String(decoding: result?.standardOutputContent ?? [], as: UTF8.self)
         let last = try #require(text.split(separator: "\n").last)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
-        #expect(object["best_learning_rate"] as? Double == 0.1 && object["backend"] as? String == "autograd")
+        #expect(object["best_learning_rate"] as? Double == 0.1)
+        #expect(object["backend"] as? String == "autograd")
         expectEqual(object["diverged_learning_rates"] as? [Double] ?? [], [100])
         #expect((object["runs"] as? [[String: Any]])?.allSatisfy { $0["epochs"] == nil } == true)
     }
@@ -181,11 +208,14 @@ private func history(losses: [Double], accuracy: Double = 0.5, diverged: String?
         #expect(result.status == 0, "\(result.message)")
         let object = try json(output.appendingPathComponent("range_test.json"))
         let rates = try #require(object["learning_rates"] as? [Double])
-        #expect(rates.first == 1e-4 && rates.count >= 10 && rates.count <= 50)
+        #expect(rates.first == 1e-4)
+        #expect(rates.count >= 10)
+        #expect(rates.count <= 50)
         #expect(zip(rates, rates.dropFirst()).allSatisfy { $1 > $0 })
         #expect(object["stop_reason"] is String, "1000 is far past any usable rate: \(object)")
         let suggested = try #require(object["suggested_learning_rate"] as? Double)
-        #expect(suggested >= 1e-5 && suggested < 100)
+        #expect(suggested >= 1e-5)
+        #expect(suggested < 100)
         let minimum = try #require(object["minimum_loss_learning_rate"] as? Double)
         let svg = try String(contentsOf: output.appendingPathComponent("range_test.svg"), encoding: .utf8)
         let texts = textContents(in: svg)
@@ -199,19 +229,24 @@ private func history(losses: [Double], accuracy: Double = 0.5, diverged: String?
         // Plateau follows the validation loss, so it has no curve before training.
         #expect(Set(byName.keys) == Set(ScheduleChoice.allCases.filter { $0 != .plateau }.map(\.rawValue)))
         #expect(abs(byName["exponential"]!.y.last! - 0.1 * pow(0.9, 9)) < 1e-12)
-        #expect(abs(byName["linear"]!.y.first! - 0.1 / 3) < 1e-12 && byName["linear"]!.y.last! == 0.1)
+        #expect(abs(byName["linear"]!.y.first! - 0.1 / 3) < 1e-12)
+        #expect(byName["linear"]!.y.last! == 0.1)
         #expect(byName["constant"]!.y.allSatisfy { $0 == 0.1 })
         // step halves every 2 epochs: epoch 10 (x from 9 to 10) runs at 0.1 / 2⁴.
         #expect(abs(byName["step"]!.y.last! - 0.1 / 16) < 1e-12)
-        #expect(byName["cosine"]!.y.first == 0.1 && byName["cosine"]!.y.last! < 0.01)
+        #expect(byName["cosine"]!.y.first == 0.1)
+        #expect(byName["cosine"]!.y.last! < 0.01)
         let onecycle = byName["onecycle"]!
-        #expect(abs(onecycle.y.max()! - 0.1) < 1e-3 && abs(onecycle.y.first! - 0.1 / 25) < 1e-12 && onecycle.x.last! < 10)
+        #expect(abs(onecycle.y.max()! - 0.1) < 1e-3)
+        #expect(abs(onecycle.y.first! - 0.1 / 25) < 1e-12)
+        #expect(onecycle.x.last! < 10)
 
         let scratch = try TemporaryDirectory()
         let output = scratch.url.appendingPathComponent("figures")
         #expect(sweep(["--plot-schedules", output.path, "--data-dir", scratch.url.appendingPathComponent("none").path]).status == 0)
         let svg = try String(contentsOf: output.appendingPathComponent("lr_schedules.svg"), encoding: .utf8)
-        #expect(svg.contains(">onecycle<") && svg.contains(">cosine<"))
+        #expect(svg.contains(">onecycle<"))
+        #expect(svg.contains(">cosine<"))
         // --lr, which help does not list for the sweep, still sets the figure's peak.
         let peaked = scratch.url.appendingPathComponent("peaked")
         #expect(sweep(["--plot-schedules", peaked.path, "--lr", "0.5"]).status == 0)
@@ -221,7 +256,8 @@ private func history(losses: [Double], accuracy: Double = 0.5, diverged: String?
 
     /// The sweep's rates are --lrs; --lr is listed only by the commands that train one rate.
     @Test func onlyTheCommandsThatTrainOneRateListLr() {
-        #expect(!LRSweep.helpMessage().contains("--lr <") && LRSweep.helpMessage().contains("--lrs"))
+        #expect(!LRSweep.helpMessage().contains("--lr <"))
+        #expect(LRSweep.helpMessage().contains("--lrs"))
         for help in [TrainManual.helpMessage(), TrainAutoGrad.helpMessage(), CompareBackends.helpMessage()] {
             #expect(help.contains("--lr <"), "\(help)")
         }
@@ -234,7 +270,8 @@ private func history(losses: [Double], accuracy: Double = 0.5, diverged: String?
         let scratch = try TemporaryDirectory()
         let output = scratch.url.appendingPathComponent("run")
         let result = sweep(fixture(epochs: 1) + arguments + ["--output", output.path])
-        #expect(result.status != 0 && result.message.contains(needle), "\(result.message)")
+        #expect(result.status != 0, "\(result.message)")
+        #expect(result.message.contains(needle), "\(result.message)")
         #expect(!FileManager.default.fileExists(atPath: output.path))
     }
 }

@@ -13,8 +13,11 @@ import Testing
     @Test func countsPairsWithTrueClassesAsRows() {
         let m = ConfusionMatrix(predictions: predictions, labels: labels, classCount: 3)
         #expect(m.rows == [[2, 1, 1], [1, 2, 0], [0, 1, 2]])
-        #expect(m[0, 2] == 1 && m[2, 0] == 0)
-        #expect(m.total == 10 && m.correct == 6 && m.accuracy == 0.6)
+        #expect(m[0, 2] == 1)
+        #expect(m[2, 0] == 0)
+        #expect(m.total == 10)
+        #expect(m.correct == 6)
+        #expect(m.accuracy == 0.6)
         #expect((0..<3).map(m.support(of:)) == [4, 3, 3])
         #expect((0..<3).map(m.predictedCount(of:)) == [3, 4, 3])
     }
@@ -41,9 +44,14 @@ import Testing
     @Test func classesNeverPredictedOrAbsentScoreZeroNotNaN() {
         // Class 2 never occurs and is never predicted; class 1 occurs but is never predicted.
         let m = ConfusionMatrix(predictions: [0, 0, 0], labels: [0, 1, 0], classCount: 3)
-        #expect(m.precision(of: 1) == 0 && m.recall(of: 1) == 0 && m.f1(of: 1) == 0)
-        #expect(m.precision(of: 2) == 0 && m.recall(of: 2) == 0 && m.f1(of: 2) == 0)
-        #expect(abs(m.precision(of: 0) - 2.0 / 3) < 1e-12 && m.recall(of: 0) == 1)
+        #expect(m.precision(of: 1) == 0)
+        #expect(m.recall(of: 1) == 0)
+        #expect(m.f1(of: 1) == 0)
+        #expect(m.precision(of: 2) == 0)
+        #expect(m.recall(of: 2) == 0)
+        #expect(m.f1(of: 2) == 0)
+        #expect(abs(m.precision(of: 0) - 2.0 / 3) < 1e-12)
+        #expect(m.recall(of: 0) == 1)
         #expect(ConfusionMatrix(classCount: 4).accuracy == 0)
         let report = m.report()
         #expect([report.macroPrecision, report.macroRecall, report.macroF1].allSatisfy { $0.isFinite })
@@ -69,7 +77,9 @@ import Testing
         let report = ConfusionMatrix(predictions: predictions, labels: labels, classCount: 3)
             .report(classNames: ["cat", "dog", "bird"])
         let lines = report.table().split(separator: "\n").map(String.init)
-        #expect(lines[0].contains("precision") && lines[0].contains("recall") && lines[0].contains("f1"))
+        #expect(lines[0].contains("precision"))
+        #expect(lines[0].contains("recall"))
+        #expect(lines[0].contains("f1"))
         let cat = lines.first { $0.hasPrefix("cat") }
         #expect(cat?.split(separator: " ") == ["cat", "0.6667", "0.5000", "0.5714", "4"])
         #expect(lines.contains { $0.hasPrefix("accuracy") && $0.contains("0.6000") && $0.hasSuffix("10") })
@@ -107,8 +117,10 @@ import Testing
         _ = try parseWithPython(svg, name: "confusion.svg")
         let texts = textContents(in: svg)
         for name in names { #expect(texts.filter { $0 == name }.count == 2, "\(name) labels a row and a column") }
-        #expect(texts.contains("\(m[3, 3])") && texts.contains("Test confusion matrix"))
+        #expect(texts.contains("\(m[3, 3])"))
+        #expect(texts.contains("Test confusion matrix"))
         #expect(svg.components(separatedBy: "<rect").count - 1 == 1 + 100 + 1)   // background, cells, frame
-        #expect(ConfusionMatrixChart.blue(0) == "#f7fbff" && ConfusionMatrixChart.blue(1) == "#08306b")
+        #expect(ConfusionMatrixChart.blue(0) == "#f7fbff")
+        #expect(ConfusionMatrixChart.blue(1) == "#08306b")
     }
 }

@@ -24,13 +24,16 @@ import Testing
     @Test func theModelFileRecordsArchitectureNormalizationDatasetAndClasses() throws {
         let scratch = try TemporaryDirectory()
         let file = try Safetensors.read(contentsOf: Self.trainedModel(in: scratch.url))   // checksums verified
-        #expect(file.hasChecksums && file.metadata["format"] == "pt")
+        #expect(file.hasChecksums)
+        #expect(file.metadata["format"] == "pt")
         let description = try ModelDescription(metadata: file.metadata)
         #expect(description.architecture == ModelArchitecture(inputs: 784, hidden: [16], classes: 10, batchNorm: true, dropout: 0.1))
         let history = try RunHistory.read(from: scratch.url.appendingPathComponent("history.json"))
         let normalization = try #require(description.normalization)
-        #expect(Double(normalization.mean) == history.dataset.normalizationMean && Double(normalization.std) == history.dataset.normalizationStd)
-        #expect(description.classNames == history.dataset.classNames && description.dataset == history.dataset.name)
+        #expect(Double(normalization.mean) == history.dataset.normalizationMean)
+        #expect(Double(normalization.std) == history.dataset.normalizationStd)
+        #expect(description.classNames == history.dataset.classNames)
+        #expect(description.dataset == history.dataset.name)
         #expect(description.writtenBy == Backprop.version)
         #expect(file.metadata[ModelDescription.architectureKey]
                 == #"{"activation":"relu","batch_norm":true,"classes":10,"dropout":0.1,"hidden":[16],"inputs":784}"#)
@@ -53,7 +56,9 @@ import Testing
         let result = runCommand(TrainAutoGrad.self, base + ["--output", rebuilt.path])
         #expect(result.status == 0, "\(result.message)")
         let config = try RunHistory.read(from: rebuilt.appendingPathComponent("history.json")).config
-        #expect(config["hidden_dims"] == [16] && config["batch_norm"] == true && config["dropout"] == 0.1)
+        #expect(config["hidden_dims"] == [16])
+        #expect(config["batch_norm"] == true)
+        #expect(config["dropout"] == 0.1)
 
         for (command, extra, needles) in [
             ("train-autograd", ["--hidden-dims", "32"], ["--hidden-dims 32 conflicts with --init-from", "--hidden-dims 16"]),
@@ -76,7 +81,8 @@ import Testing
         let history = try RunHistory.read(from: scratch.url.appendingPathComponent("history.json"))
         let saved = try SavedModel(contentsOf: url)
         let result = saved.evaluate(on: try Fixture.dataset().test)
-        #expect(result.accuracy == history.test?.accuracy && result.loss == history.test?.loss)
+        #expect(result.accuracy == history.test?.accuracy)
+        #expect(result.loss == history.test?.loss)
         #expect(runCommand(EvaluateModel.self, [url.path, "--data-dir", Fixture.gzip.path]).status == 0)
     }
 

@@ -29,7 +29,8 @@ struct PipelineTests {
         expectEqual([table[0], table[1], table[128], table[255]],
                     [Float(-0.8063785433769226), Float(-0.7953058481216431), Float(0.6109212040901184), Float(2.017148017883301)])
         let all = Normalization.fit(dataset.train)
-        #expect(all.mean == Float(0.28379596838735494) && all.std == Float(0.3520336254637268))
+        #expect(all.mean == Float(0.28379596838735494))
+        #expect(all.std == Float(0.3520336254637268))
         // Statistics of the training part only: the held-out samples do not leak into them.
         #expect(split.normalization != all)
     }
@@ -37,16 +38,20 @@ struct PipelineTests {
     @Test func constantImagesAreOnlyCentred() {
         let images = LabeledImages(rows: 2, columns: 2, pixels: [51, 51, 51, 51], labels: [0])
         let normalization = Normalization.fit(images)
-        #expect(normalization.std == 1 && normalization.mean == Float(0.2))
+        #expect(normalization.std == 1)
+        #expect(normalization.mean == Float(0.2))
         #expect(normalization.normalize(51) == 0)
     }
 
     @Test func defaultSplitIs55000And5000() throws {
         let data = Self.synthetic()
         let split = try DataSplit(data, seed: 42)
-        #expect(split.train.count == 55_000 && split.validation.count == 5_000 && split.test.count == 60_000)
+        #expect(split.train.count == 55_000)
+        #expect(split.validation.count == 5_000)
+        #expect(split.test.count == 60_000)
         let validation = Set(split.validationIndices)
-        #expect(validation.count == 5_000 && split.validationIndices == split.validationIndices.sorted())
+        #expect(validation.count == 5_000)
+        #expect(split.validationIndices == split.validationIndices.sorted())
         // A random choice, not a block: some validation samples come from each tenth of the file.
         #expect(Set(split.validationIndices.map { $0 / 6_000 }) == Set(0..<10))
         // The train part is every other sample, in file order.
@@ -64,7 +69,8 @@ struct PipelineTests {
         expectEqual(a.train, b.train)
         #expect(a.normalization == b.normalization)
         expectNotEqual(a.validationIndices, c.validationIndices)
-        #expect(a.train.count == 400 && a.validation.count == 100)
+        #expect(a.train.count == 400)
+        #expect(a.validation.count == 100)
         let first = a.validationIndices[0]
         expectEqual(a.validation.subset([0]).pixels, dataset.train.subset([first]).pixels)
     }
@@ -108,8 +114,10 @@ struct PipelineTests {
         let split = try DataSplit(dataset, validationCount: 100, seed: 1)
         let loader = DataLoader.training(split.train, normalization: split.normalization, batchSize: 64, seed: 1)
         let batches = Array(loader.batches(epoch: 0))
-        #expect(loader.batchCount == 6 && loader.sampleCount == 384)
-        #expect(batches.count == 6 && batches.allSatisfy { $0.count == 64 && $0.features.shape == [64, 784] })
+        #expect(loader.batchCount == 6)
+        #expect(loader.sampleCount == 384)
+        #expect(batches.count == 6)
+        #expect(batches.allSatisfy { $0.count == 64 && $0.features.shape == [64, 784] })
         let seen = batches.flatMap(\.indices)
         #expect(Set(seen).count == 384)
         expectEqual(seen, Array(loader.order(epoch: 0).prefix(384)))
@@ -119,7 +127,9 @@ struct PipelineTests {
         let split = try DataSplit(dataset, validationCount: 100, seed: 1)
         let loader = DataLoader.evaluation(split.validation, normalization: split.normalization, batchSize: 32)
         let batches = Array(loader.batches())
-        #expect(batches.map(\.count) == [32, 32, 32, 4] && loader.batchCount == 4 && loader.sampleCount == 100)
+        #expect(batches.map(\.count) == [32, 32, 32, 4])
+        #expect(loader.batchCount == 4)
+        #expect(loader.sampleCount == 100)
         expectEqual(batches.flatMap(\.indices), Array(0..<100))
         #expect(batches.last!.features.shape == [4, 784])
         expectEqual(batches.flatMap(\.labels), split.validation.classIndices)
@@ -159,7 +169,8 @@ struct PipelineTests {
         func address(_ batch: Batch) -> UnsafeRawPointer? { batch.features.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) } }
         var addresses: [UnsafeRawPointer?] = []
         for _ in 0..<3 { addresses.append(address(iterator.next()!)) }
-        #expect(addresses[0] == addresses[1] && addresses[1] == addresses[2])
+        #expect(addresses[0] == addresses[1])
+        #expect(addresses[1] == addresses[2])
         // A batch that is still held keeps its values while the next one is produced.
         let held = iterator.next()!                       // rows 300..<400 (the last batch)
         #expect(iterator.next() == nil)

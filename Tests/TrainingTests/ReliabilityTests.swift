@@ -62,7 +62,8 @@ extension ReliabilityTests {
                 polls += 1
                 return polls >= stopAfterPolls
             }, saveCheckpoint: { saved = $0 })
-            #expect(first.interrupted && first.history.test == nil)
+            #expect(first.interrupted)
+            #expect(first.history.test == nil)
             let file = directory.appendingPathComponent(TrainingCheckpoint.fileName)
             try #require(saved).write(to: file)
             let checkpoint = try TrainingCheckpoint.read(from: file)
@@ -87,14 +88,17 @@ extension ReliabilityTests {
             let stoppedAt = (checkpoint.completedEpochs, checkpoint.batchesIntoEpoch)
             #expect(stopAfterPolls == 24 ? stoppedAt == (2, 0) : stoppedAt == (2, 7), "stopped at \(stoppedAt)")
 
-            #expect(expected.history.epochs.count == Self.epochs && !outcome.interrupted)
+            #expect(expected.history.epochs.count == Self.epochs)
+            #expect(!outcome.interrupted)
             #expect(Self.untimed(outcome.history) == Self.untimed(expected.history))
-            #expect(outcome.history.bestEpoch == expected.history.bestEpoch && outcome.history.test == expected.history.test)
+            #expect(outcome.history.bestEpoch == expected.history.bestEpoch)
+            #expect(outcome.history.test == expected.history.test)
             // The model kept (best epoch) and the last epoch's model, optimizer state included.
             expectEqual(resumed.stateDict(), whole.stateDict())
             #expect(resumed.state().integers.map(\.values) == whole.state().integers.map(\.values))
             let last = try #require(lastCheckpoint)
-            #expect(last.completedEpochs == Self.epochs && last.training.tensors.isEmpty == (backend == "manual"))
+            #expect(last.completedEpochs == Self.epochs)
+            #expect(last.training.tensors.isEmpty == (backend == "manual"))
         }
 
         @Test func checkpointFileKeepsEveryPartBitForBit() throws {
@@ -108,14 +112,18 @@ extension ReliabilityTests {
             original.partialEpoch.lossSum = 0.1 + 0.2   // not exactly representable in decimal text of few digits
             try original.write(to: file)
             let read = try TrainingCheckpoint.read(from: file)
-            #expect(read.completedEpochs == Self.epochs && read.arguments == original.arguments)
-            #expect(read.partialEpoch == original.partialEpoch && read.loader == original.loader)
+            #expect(read.completedEpochs == Self.epochs)
+            #expect(read.arguments == original.arguments)
+            #expect(read.partialEpoch == original.partialEpoch)
+            #expect(read.loader == original.loader)
             #expect(read.history == original.history)
             expectEqual(read.model.parameters, original.model.parameters)
-            #expect(read.model.integers.map(\.values) == original.model.integers.map(\.values) && !read.model.integers.isEmpty)
+            #expect(read.model.integers.map(\.values) == original.model.integers.map(\.values))
+            #expect(!read.model.integers.isEmpty)
             expectEqual(read.training.tensors.map { ($0.name, $0.array) }, original.training.tensors.map { ($0.name, $0.array) })
             #expect(read.training.counters == ["batches_seen": Self.epochs * 12])
-            #expect(read.best?.epoch == original.best?.epoch && read.best?.accuracy == original.best?.accuracy)
+            #expect(read.best?.epoch == original.best?.epoch)
+            #expect(read.best?.accuracy == original.best?.accuracy)
             expectEqual(read.best!.state.parameters, original.best!.state.parameters)
         }
 

@@ -10,10 +10,12 @@ import Testing
         let first = try RunDirectory(path: nil, backend: "manual", date: date, root: root)
         let second = try RunDirectory(path: nil, backend: "manual", date: date, root: root)
         let stamp = RunDirectory.timestamp(date)
-        #expect(stamp.count == 15 && stamp.contains("-"))
+        #expect(stamp.count == 15)
+        #expect(stamp.contains("-"))
         #expect(first.url.lastPathComponent == "manual-\(stamp)")
         #expect(second.url.lastPathComponent == "manual-\(stamp)-2")
-        #expect(first.isNew && second.isNew)
+        #expect(first.isNew)
+        #expect(second.isNew)
         #expect(try FileManager.default.contentsOfDirectory(atPath: first.url.path).isEmpty, "the write probe is removed")
     }
 
@@ -21,7 +23,8 @@ import Testing
         let scratch = try makeScratchDirectory()
         defer { try? FileManager.default.removeItem(at: scratch) }
         let nested = try RunDirectory(path: scratch.path + "/a/b/run", backend: "autograd")
-        #expect(nested.url.path == scratch.path + "/a/b/run" && nested.isNew)
+        #expect(nested.url.path == scratch.path + "/a/b/run")
+        #expect(nested.isNew)
         try nested.write("hello", to: "note.txt")
         let again = try RunDirectory(path: scratch.path + "/a/b/run", backend: "autograd")
         #expect(!again.isNew)
@@ -80,7 +83,8 @@ import Testing
         }
         #expect(try RunHistory.read(from: run.file("history.json")).diverged)
         let report = try String(contentsOf: run.file("test_report.txt"), encoding: .utf8)
-        #expect(report.hasPrefix("test loss 0.43, accuracy 0.7500") && report.contains("macro avg"))
+        #expect(report.hasPrefix("test loss 0.43, accuracy 0.7500"))
+        #expect(report.contains("macro avg"))
     }
 
     @Test func writingIntoAVanishedDirectoryFailsWithoutLeavingAFile() throws {
@@ -113,9 +117,11 @@ extension RunDirectoryTests {
                 progress.endEpoch(record(epoch))
             }
             let lines = capture.text.split(separator: "\n", omittingEmptySubsequences: false)
-            #expect(lines.count == 4 && lines.last == "")
+            #expect(lines.count == 4)
+            #expect(lines.last == "")
             #expect(lines[0] == "epoch 1/3  train loss 0.5000 acc 0.8000 | val loss 0.4500 acc 0.8200 | lr 0.1 | 2.0s")
-            #expect(!capture.text.contains("\r") && !capture.text.contains("\u{1B}"))
+            #expect(!capture.text.contains("\r"))
+            #expect(!capture.text.contains("\u{1B}"))
         }
 
         @Test func terminalBarRedrawsInPlaceWithLossAndRate() {
@@ -131,7 +137,10 @@ extension RunDirectoryTests {
             #expect(frames.count == 5, "one frame at the start, one per batch (each ≥ 0.1 s apart)")
             let last = String(frames.last!)
             #expect(last.hasPrefix("epoch 2/10 [########"))
-            #expect(last.contains("4/4") && last.contains("loss 0.7000") && last.contains("200 samples/s") && last.contains("ETA 0s"))
+            #expect(last.contains("4/4"))
+            #expect(last.contains("loss 0.7000"))
+            #expect(last.contains("200 samples/s"))
+            #expect(last.contains("ETA 0s"))
             #expect(frames.allSatisfy { $0.count <= 100 + 3 })   // width - 1 plus the clear-line code
             progress.endEpoch(record(2))
             #expect(capture.text.hasSuffix("\r\u{1B}[Kepoch  2/10  train loss 0.5000 acc 0.8000 | val loss 0.4500 acc 0.8200 | lr 0.1 | 2.0s\n"))
@@ -147,15 +156,19 @@ extension RunDirectoryTests {
                 progress.batchFinished(loss: 0.3, samples: 32)
             }
             let frames = capture.text.split(separator: "\r").filter { !$0.isEmpty }
-            #expect(frames.count >= 10 && frames.count <= 12, "about ten redraws per second, got \(frames.count)")
+            #expect(frames.count >= 10, "about ten redraws per second, got \(frames.count)")
+            #expect(frames.count <= 12, "about ten redraws per second, got \(frames.count)")
             #expect(frames.last!.contains("1000/1000"))
         }
 
         @Test func formatsRatesAndDurations() {
-            #expect(ProgressReporter.rateText(950) == "950" && ProgressReporter.rateText(8123) == "8.1k")
+            #expect(ProgressReporter.rateText(950) == "950")
+            #expect(ProgressReporter.rateText(8123) == "8.1k")
             #expect(ProgressReporter.rateText(41_000) == "41k")
-            #expect(ProgressReporter.durationText(42) == "42s" && ProgressReporter.durationText(125) == "2m05s")
-            #expect(ProgressReporter.durationText(3720) == "1h02m" && ProgressReporter.durationText(.nan) == "?")
+            #expect(ProgressReporter.durationText(42) == "42s")
+            #expect(ProgressReporter.durationText(125) == "2m05s")
+            #expect(ProgressReporter.durationText(3720) == "1h02m")
+            #expect(ProgressReporter.durationText(.nan) == "?")
         }
 
         @Test func pipedStreamsAreNotTerminals() {

@@ -29,9 +29,15 @@ import Testing
                 let format_version: Int
             }
             let typed = try JSONDecoder().decode(Typed.self, from: Data(contentsOf: scratch.url.appendingPathComponent("history.json")))
-            #expect(typed.format_version == 2 && typed.config.lr == 0.1 && typed.config.momentum == 0.9)
-            #expect(typed.config.batch_norm && typed.config.shuffle && typed.config.hidden_dims == [16])
-            #expect(typed.config.seed == 42 && typed.config.epochs == 2 && typed.config.optimizer == "sgd")
+            #expect(typed.format_version == 2)
+            #expect(typed.config.lr == 0.1)
+            #expect(typed.config.momentum == 0.9)
+            #expect(typed.config.batch_norm)
+            #expect(typed.config.shuffle)
+            #expect(typed.config.hidden_dims == [16])
+            #expect(typed.config.seed == 42)
+            #expect(typed.config.epochs == 2)
+            #expect(typed.config.optimizer == "sgd")
         }
 
         /// A history.json of format 1 (every setting a string; the committed figures' files are
@@ -41,8 +47,12 @@ import Testing
                 .deletingLastPathComponent().appendingPathComponent("Docs/figures/manual-default/history.json")
             #expect(try String(contentsOf: old, encoding: .utf8).contains("\"lr\" : \"0.1\""), "the fixture is no longer format 1")
             let history = try RunHistory.read(from: old)
-            #expect(history.formatVersion == 2 && history.config["lr"] == .number(0.1) && history.config["hidden_dims"] == [128])
-            #expect(history.config["shuffle"] == true && history.config["seed"] == 42 && history.config["dataset"] == "fashion-mnist")
+            #expect(history.formatVersion == 2)
+            #expect(history.config["lr"] == .number(0.1))
+            #expect(history.config["hidden_dims"] == [128])
+            #expect(history.config["shuffle"] == true)
+            #expect(history.config["seed"] == 42)
+            #expect(history.config["dataset"] == "fashion-mnist")
             #expect(!history.epochs.isEmpty)
 
             let scratch = try TemporaryDirectory()

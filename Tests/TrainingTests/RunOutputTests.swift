@@ -45,10 +45,13 @@ extension RunOutputTests {
             #expect(Set(epoch.keys) == ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy",
                                         "learning_rate", "seconds"])
             let dataset = try #require(object["dataset"] as? [String: Any])
-            #expect(dataset["normalization_mean"] as? Double == 0.2860 && dataset["normalization_std"] as? Double == 0.3530)
+            #expect(dataset["normalization_mean"] as? Double == 0.2860)
+            #expect(dataset["normalization_std"] as? Double == 0.3530)
             let test = try #require(object["test"] as? [String: Any])
-            #expect(test["loss"] as? Double == 0.43 && test["accuracy"] as? Double == 0.75)
-            #expect(test["confusion_matrix"] != nil && test["macro_f1"] != nil)
+            #expect(test["loss"] as? Double == 0.43)
+            #expect(test["accuracy"] as? Double == 0.75)
+            #expect(test["confusion_matrix"] != nil)
+            #expect(test["macro_f1"] != nil)
             #expect(object["started_at"] as? String == "2023-11-14T22:13:20Z")
             #expect(history.bestValidationAccuracy == 0.855)
         }
@@ -58,16 +61,21 @@ extension RunOutputTests {
             let data = try history.jsonData()
             let text = String(decoding: data, as: UTF8.self)
                 .replacingOccurrences(of: history.divergenceReason!, with: "")   // the reason says "NaN" in words
-            #expect(!text.contains("NaN") && !text.contains("nan") && !text.contains("inf"))
+            #expect(!text.contains("NaN"))
+            #expect(!text.contains("nan"))
+            #expect(!text.contains("inf"))
             // Python's json module in strict mode rejects NaN/Infinity literals: it must parse.
             let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
             let last = try #require((object["epochs"] as? [[String: Any]])?.last)
-            #expect(last["train_loss"] is NSNull && last["val_loss"] is NSNull)
+            #expect(last["train_loss"] is NSNull)
+            #expect(last["val_loss"] is NSNull)
             #expect(object["diverged"] as? Bool == true)
             #expect(object["divergence_reason"] as? String == "training loss became NaN at epoch 3, batch 12")
             let decoded = try JSONDecoder().decode(RunHistory.self, from: data)
-            #expect(decoded.epochs[2].trainLoss.isNaN && decoded.epochs[2].valLoss.isNaN)
-            #expect(decoded.epochs[2].valAccuracy == 0.1 && decoded.diverged)
+            #expect(decoded.epochs[2].trainLoss.isNaN)
+            #expect(decoded.epochs[2].valLoss.isNaN)
+            #expect(decoded.epochs[2].valAccuracy == 0.1)
+            #expect(decoded.diverged)
             _ = try parseJSONWithPython(data)
         }
 
@@ -100,16 +108,20 @@ extension RunOutputTests {
             #expect(loss.series.map(\.name) == ["train", "validation"])
             expectEqual(loss.series[0].x, [1, 2])
             expectEqual(loss.series[1].y, [0.47, 0.41])
-            #expect(loss.yAxis.scale == .linear && loss.title == "Loss (manual, fashion-mnist)")
+            #expect(loss.yAxis.scale == .linear)
+            #expect(loss.title == "Loss (manual, fashion-mnist)")
             expectEqual(history.accuracyChart().series[1].y, [0.83, 0.855])
         }
 
         @Test func aDivergedRunSaysSoInTheTitleAndInSweepSeries() {
             let history = sampleHistory(diverged: true)
             let loss = history.lossChart()
-            #expect(loss.title.hasSuffix("— diverged") && loss.series.allSatisfy { !$0.isDiverged })
+            #expect(loss.title.hasSuffix("— diverged"))
+            #expect(loss.series.allSatisfy { !$0.isDiverged })
             let sweep = history.series(.trainLoss, name: "lr = 10")
-            #expect(sweep.isDiverged && sweep.legendName == "lr = 10 (diverged)" && sweep.y[2].isNaN)
+            #expect(sweep.isDiverged)
+            #expect(sweep.legendName == "lr = 10 (diverged)")
+            #expect(sweep.y[2].isNaN)
         }
 
         @Test func comparisonsPutOneSeriesPerRun() throws {
@@ -152,8 +164,10 @@ extension RunOutputTests {
             #expect(object["divergence_reason"] is NSNull)
             #expect(object["output_directory"] as? String == "/tmp/runs/x")
             let epochs = try #require(object["epochs"] as? [[String: Any]])
-            #expect(epochs.count == 2 && epochs[1]["val_accuracy"] as? Double == 0.855)
-            #expect(epochs[0]["seconds"] as? Double == 3.5 && epochs[0]["learning_rate"] as? Double == 0.1)
+            try #require(epochs.count == 2)
+            #expect(epochs[1]["val_accuracy"] as? Double == 0.855)
+            #expect(epochs[0]["seconds"] as? Double == 3.5)
+            #expect(epochs[0]["learning_rate"] as? Double == 0.1)
         }
 
         @Test func divergedRunWithoutTestMetricsStillGivesValidJSON() throws {
@@ -162,8 +176,10 @@ extension RunOutputTests {
             history.bestEpoch = nil
             let line = try RunSummary(history).jsonLine()
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-            #expect(object["test_accuracy"] is NSNull && object["best_val_accuracy"] is NSNull)
-            #expect(object["diverged"] as? Bool == true && object["best_epoch"] is NSNull)
+            #expect(object["test_accuracy"] is NSNull)
+            #expect(object["best_val_accuracy"] is NSNull)
+            #expect(object["diverged"] as? Bool == true)
+            #expect(object["best_epoch"] is NSNull)
             _ = try parseJSONWithPython(Data(line.utf8))
         }
     }

@@ -28,13 +28,18 @@ private func names(_ directory: URL) throws -> Set<String> {
         let scratch = try TemporaryDirectory()
         let (process, run, checkpoint, log) = try startSlowRun("terminated", in: scratch)
         let output = stop(process, with: SIGTERM, log: log)
-        #expect(process.terminationReason == .exit && process.terminationStatus == 143, "\(output)")
-        #expect(output.contains("interrupted by SIGTERM") && output.contains("resume with: train-autograd --resume \(run.path)"),
+        #expect(process.terminationReason == .exit, "\(output)")
+        #expect(process.terminationStatus == 143, "\(output)")
+        #expect(output.contains("interrupted by SIGTERM"),
+                "\(output)")
+        #expect(output.contains("resume with: train-autograd --resume \(run.path)"),
                 "\(output)")
         let stopped = try TrainingCheckpoint.read(from: checkpoint)
         #expect(stopped.completedEpochs < 12, "the signal arrived after the run ended")
         let partial = try RunHistory.read(from: run.appendingPathComponent("history.json"))
-        #expect(partial.epochs.count == stopped.completedEpochs && partial.test == nil && !partial.diverged)
+        #expect(partial.epochs.count == stopped.completedEpochs)
+        #expect(partial.test == nil)
+        #expect(!partial.diverged)
         #expect(try names(run) == ["checkpoint.safetensors", "history.json", "loss.svg", "accuracy.svg", "model.safetensors",
                                    "metrics.jsonl", "events.out.tfevents.*"])
         #expect(isCompleteSVG(run.appendingPathComponent("loss.svg")))
@@ -52,21 +57,25 @@ private func names(_ directory: URL) throws -> Set<String> {
         // Both train in turns, so once manual's first checkpoint exists the run is mid-way.
         #expect(waitFor(root.appendingPathComponent("manual/\(TrainingCheckpoint.fileName)"), while: process))
         let output = stop(process, with: signal, log: log)
-        #expect(process.terminationReason == .exit && process.terminationStatus == status, "\(output)")
+        #expect(process.terminationReason == .exit, "\(output)")
+        #expect(process.terminationStatus == status, "\(output)")
         let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
-        #expect(output.contains("interrupted by \(name): both backends stopped at the same step")
-                && output.contains("rerun with: compare-backends --hidden-dims 16"), "\(output)")
+        #expect(output.contains("interrupted by \(name): both backends stopped at the same step"), "\(output)")
+        #expect(output.contains("rerun with: compare-backends --hidden-dims 16"), "\(output)")
 
         let manual = try TrainingCheckpoint.read(from: root.appendingPathComponent("manual/\(TrainingCheckpoint.fileName)"))
         let autograd = try TrainingCheckpoint.read(from: root.appendingPathComponent("autograd/\(TrainingCheckpoint.fileName)"))
         #expect(manual.completedEpochs < 12, "the signal arrived after the run ended")
-        #expect(manual.completedEpochs == autograd.completedEpochs && manual.batchesIntoEpoch == autograd.batchesIntoEpoch,
+        #expect(manual.completedEpochs == autograd.completedEpochs,
+                "manual at \(manual.completedEpochs)+\(manual.batchesIntoEpoch), autograd at \(autograd.completedEpochs)+\(autograd.batchesIntoEpoch)")
+        #expect(manual.batchesIntoEpoch == autograd.batchesIntoEpoch,
                 "manual at \(manual.completedEpochs)+\(manual.batchesIntoEpoch), autograd at \(autograd.completedEpochs)+\(autograd.batchesIntoEpoch)")
         let epochs = manual.completedEpochs
         for backend in ["manual", "autograd"] {
             let run = root.appendingPathComponent(backend)
             let history = try RunHistory.read(from: run.appendingPathComponent("history.json"))
-            #expect(history.epochs.count == epochs && history.test == nil, "\(backend)")
+            #expect(history.epochs.count == epochs, "\(backend)")
+            #expect(history.test == nil, "\(backend)")
             #expect(isCompleteSVG(run.appendingPathComponent("loss.svg")), "\(backend)")
         }
         #expect(try names(root) == ["comparison.svg", "comparison.txt", "manual", "autograd"])
@@ -90,8 +99,11 @@ private func names(_ directory: URL) throws -> Set<String> {
         #expect(waitUntil(while: process) { text(log).contains("output: ") })
         usleep(300_000)   // into the first two rates' 30 epochs
         let output = stop(process, with: SIGTERM, log: log)
-        #expect(process.terminationReason == .exit && process.terminationStatus == 143, "\(output)")
-        #expect(output.contains("interrupted by SIGTERM") && output.contains("rerun the unfinished rate(s) with: lr-sweep"),
+        #expect(process.terminationReason == .exit, "\(output)")
+        #expect(process.terminationStatus == 143, "\(output)")
+        #expect(output.contains("interrupted by SIGTERM"),
+                "\(output)")
+        #expect(output.contains("rerun the unfinished rate(s) with: lr-sweep"),
                 "\(output)")
 
         #expect(try names(root) == ["best_val_vs_lr.svg", "loss_curves.svg", "sweep.json"])
@@ -99,9 +111,11 @@ private func names(_ directory: URL) throws -> Set<String> {
         let sweep = try json(root.appendingPathComponent("sweep.json"))
         let runs = try #require(sweep["runs"] as? [[String: Any]])
         let stopped = runs.filter { $0["interrupted"] as? Bool == true }
-        #expect(!stopped.isEmpty && runs.count < 4, "the signal arrived after the sweep ended: \(runs.count) runs")
+        #expect(!stopped.isEmpty, "the signal arrived after the sweep ended: \(runs.count) runs")
+        #expect(runs.count < 4, "the signal arrived after the sweep ended: \(runs.count) runs")
         for run in stopped {
-            #expect(((run["epochs"] as? [Any])?.count ?? 30) < 30 && run["test_accuracy"] is NSNull, "\(run)")
+            #expect(((run["epochs"] as? [Any])?.count ?? 30) < 30, "\(run)")
+            #expect(run["test_accuracy"] is NSNull, "\(run)")
         }
         // A stopped rate trained less than the others, so it is never the best.
         let best = sweep["best_learning_rate"] as? Double
@@ -119,13 +133,18 @@ private func names(_ directory: URL) throws -> Set<String> {
         let process = try launch(arguments, log: log, executable: "lr-sweep")
         #expect(waitUntil(while: process) { text(log).contains("epoch  2/30") })
         let output = stop(process, with: SIGINT, log: log)
-        #expect(process.terminationReason == .exit && process.terminationStatus == 130, "\(output)")
-        #expect(output.contains("lr 0.01: interrupted after") && output.contains("--lrs 0.01 0.1"), "\(output)")
+        #expect(process.terminationReason == .exit, "\(output)")
+        #expect(process.terminationStatus == 130, "\(output)")
+        #expect(output.contains("lr 0.01: interrupted after"), "\(output)")
+        #expect(output.contains("--lrs 0.01 0.1"), "\(output)")
         let sweep = try json(root.appendingPathComponent("sweep.json"))
         let runs = try #require(sweep["runs"] as? [[String: Any]])
-        #expect(runs.count == 1 && runs[0]["lr"] as? Double == 0.01 && runs[0]["interrupted"] as? Bool == true, "\(runs)")
+        try #require(runs.count == 1, "\(runs)")
+        #expect(runs[0]["lr"] as? Double == 0.01)
+        #expect(runs[0]["interrupted"] as? Bool == true)
         let epochs = (runs[0]["epochs"] as? [Any])?.count ?? 0
-        #expect(epochs >= 2 && epochs < 30)
+        #expect(epochs >= 2)
+        #expect(epochs < 30)
         #expect(sweep["best_learning_rate"] is NSNull)
         #expect(isCompleteSVG(root.appendingPathComponent("loss_curves.svg")))
     }

@@ -34,7 +34,11 @@ enum Fixture {
 /// so a difference is reported by index and count rather than as the pixels themselves.
 func expectEqual(_ actual: LabeledImages, _ expected: LabeledImages, _ comment: String = "images",
                  sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(actual.count == expected.count && actual.rows == expected.rows && actual.columns == expected.columns,
+    #expect(actual.count == expected.count,
+            "\(comment): count, rows and columns", sourceLocation: sourceLocation)
+    #expect(actual.rows == expected.rows,
+            "\(comment): count, rows and columns", sourceLocation: sourceLocation)
+    #expect(actual.columns == expected.columns,
             "\(comment): count, rows and columns", sourceLocation: sourceLocation)
     expectEqual(actual.pixels, expected.pixels, "\(comment): pixels", sourceLocation: sourceLocation)
     expectEqual(actual.labels, expected.labels, "\(comment): labels", sourceLocation: sourceLocation)

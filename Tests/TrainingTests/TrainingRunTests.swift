@@ -27,15 +27,23 @@ import Testing
             run.step()
             steps += 1
         }
-        #expect(steps == 12 && run.epoch == 1 && run.history.epochs.isEmpty)
+        #expect(steps == 12)
+        #expect(run.epoch == 1)
+        #expect(run.history.epochs.isEmpty)
         let record = run.finishEpoch()
-        #expect(record.epoch == 1 && run.epoch == 2 && run.batchesIntoEpoch == 0 && !run.isFinished)
-        #expect(run.best?.epoch == 1 && record.valAccuracy > 0.3, "\(record)")
+        #expect(record.epoch == 1)
+        #expect(run.epoch == 2)
+        #expect(run.batchesIntoEpoch == 0)
+        #expect(!run.isFinished)
+        #expect(run.best?.epoch == 1, "\(record)")
+        #expect(record.valAccuracy > 0.3, "\(record)")
         while !run.isEpochComplete { run.step() }
         run.finishEpoch()
         #expect(run.isFinished)
         let outcome = run.finish()
-        #expect(outcome.history.epochs.count == 2 && outcome.history.test != nil && !outcome.interrupted)
+        #expect(outcome.history.epochs.count == 2)
+        #expect(outcome.history.test != nil)
+        #expect(!outcome.interrupted)
     }
 
     /// Trained in turns, the backends stop at the same step whenever the request comes, and
@@ -57,13 +65,16 @@ import Testing
         let positions = runs.map { ($0.epoch - 1) * 12 + $0.batchesIntoEpoch }
         #expect(positions == [stopAfter, stopAfter], "stopped at \(positions)")
         let last = try ["manual", "autograd"].map { try #require(saved[$0]?.last) }
-        #expect(last[0].completedEpochs == stopAfter / 12 && last[0].batchesIntoEpoch == stopAfter % 12)
-        #expect(last[1].completedEpochs == last[0].completedEpochs && last[1].batchesIntoEpoch == last[0].batchesIntoEpoch)
+        #expect(last[0].completedEpochs == stopAfter / 12)
+        #expect(last[0].batchesIntoEpoch == stopAfter % 12)
+        #expect(last[1].completedEpochs == last[0].completedEpochs)
+        #expect(last[1].batchesIntoEpoch == last[0].batchesIntoEpoch)
         expectEqual(last[1].model.parameters, last[0].model.parameters, tolerance: .within(absolute: 1e-6, relative: 1e-4))
 
         let outcomes = runs.map { $0.finish() }
         let comparison = BackendComparison(manual: outcomes[0].history, autograd: outcomes[1].history)
-        #expect(comparison.pairs.count == stopAfter / 12 && outcomes.allSatisfy { $0.interrupted && $0.history.test == nil })
+        #expect(comparison.pairs.count == stopAfter / 12)
+        #expect(outcomes.allSatisfy { $0.interrupted && $0.history.test == nil })
         #expect(comparison.pairs.isEmpty || comparison.maxRelativeTrainLossDifference <= CompareBackends.tolerance)
     }
 
@@ -75,7 +86,10 @@ import Testing
                     TrainingRun(trainer: trainer, model: manual, history: ReliabilityTests.ResumeTests.history("manual"))]
         var saved = 0
         TrainingRun.trainInTurns(runs, shouldStop: { false }, saveCheckpoint: { run, _ in if run === runs[1] { saved += 1 } })
-        #expect(runs[0].diverged && runs[0].history.epochs.count == 1)
-        #expect(!runs[1].diverged && runs[1].history.epochs.count == 3 && saved == 3)
+        #expect(runs[0].diverged)
+        #expect(runs[0].history.epochs.count == 1)
+        #expect(!runs[1].diverged)
+        #expect(runs[1].history.epochs.count == 3)
+        #expect(saved == 3)
     }
 }

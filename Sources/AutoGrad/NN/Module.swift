@@ -51,8 +51,10 @@ extension nn {
         ///
         /// A call through the class's vtable cannot be specialized by the caller, so without
         /// help an override would run generic code, one witness call per element. Overrides
-        /// carry `@_specialize(where Scalar == Float)` (and `Double`): the generic entry then
-        /// jumps to a compiled-for-Float body, and the ops inlined into it specialize too.
+        /// that run element loops carry `@_specialize(where Scalar == Float)` (and `Double`):
+        /// the generic entry then jumps to a compiled-for-Float body, and the ops inlined into
+        /// it specialize too. Without any, `train-autograd` spends 3× the CPU time per epoch;
+        /// `nn.Sequential`, which only calls its children, needs none (measured: no change).
         open func forward(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
             preconditionFailure("\(type(of: self)) must override forward(_:)")
         }

@@ -32,8 +32,6 @@ extension nn {
         /// The module at `index`.
         public subscript(index: Int) -> Module<Scalar> { layers[index] }
 
-        @_specialize(where Scalar == Float)
-        @_specialize(where Scalar == Double)
         open override func forward(_ input: Tensor<Scalar>) -> Tensor<Scalar> {
             var x = input
             for layer in layers { x = layer(x) }
