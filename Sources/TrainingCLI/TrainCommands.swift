@@ -66,7 +66,7 @@ public struct TrainAutoGrad: ParsableCommand {
         discussion: """
             Writes history.json, loss.svg, accuracy.svg, confusion_matrix.svg, test_report.txt and \
             model.safetensors (the best model on validation, loadable by torch's load_state_dict) into the \
-            run directory.
+            run directory; with --sharpness N also sharpness.svg.
             """)
 
     @OptionGroup public var options: ExperimentOptions
@@ -96,7 +96,8 @@ public struct TrainAutoGrad: ParsableCommand {
     }
 
     private func train(resuming resumption: Resumption?) throws {
-        let experiment = try Experiment(options)
+        var experiment = try Experiment(options)
+        try experiment.measureSharpness(onFirst: autograd.sharpness)
         let model = AutoGradClassifier(
             inputs: experiment.inputs, hidden: options.hiddenWidths, classes: experiment.classes,
             batchNorm: autograd.batchNorm, dropout: autograd.dropout, optimizer: autograd.optimizer, learningRate: rate.learningRate,

@@ -42,6 +42,10 @@ public struct Trainer {
     public var classNames: [String]
     /// Where per-batch and per-epoch progress goes; `nil` for silence (tests).
     public var progress: ProgressReporter?
+    /// When set, a run measures the sharpness λ_max of the training loss on the probe's
+    /// samples before its first step and after every epoch (``SharpnessProbe``); the model
+    /// must then be ``SharpnessMeasurable``.
+    public var sharpnessProbe: SharpnessProbe?
 
     public init(train: DataLoader, validation: DataLoader, test: DataLoader, epochs: Int,
                 classNames: [String], progress: ProgressReporter? = nil) {
