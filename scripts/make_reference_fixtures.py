@@ -6,6 +6,7 @@ reproducible; the header order of `__metadata__` is not, so unchanged fixtures m
 modified — keep the committed ones then):
 
     python3 scripts/make_reference_fixtures.py                 # writes Tests/CrossCheckTests/Fixtures
+    python3 scripts/make_reference_fixtures.py double-backward # only double_backward.safetensors
     python3 scripts/make_reference_fixtures.py check-export DIR # loads Swift-written models into torch
 
 Every fixture is a .safetensors file (read in Swift with `Safetensors.read`): float64 where the
@@ -188,6 +189,122 @@ def make_torch_models():
                             "batch_norm": "true"})
 
 
+F = torch.nn.functional
+# Fixed integer arguments, written the same in Tests/CrossCheckTests/PyTorchDoubleBackwardTests.swift.
+CE_LABELS = [0, 3, 1, 1, 2, 3]
+GATHER_ROWS = [2, 0, 2, 3, 2]
+MLP_LABELS = [0, 3, 1, 2, 2, 0, 1, 3]
+BN_RUNNING_MEAN = [0.3, -0.2, 0.1, 0.5]
+BN_RUNNING_VAR = [0.7, 1.4, 0.2, 2.0]
+
+
+def mlp_relu(w0, b0, w1, b1, x):
+    return F.cross_entropy(F.linear(F.relu(F.linear(x, w0, b0)), w1, b1), torch.tensor(MLP_LABELS))
+
+
+def mlp_elu_batch_norm(w0, gamma, beta, w1, b1, x):
+    # No bias before the batch norm: its gradient would be 0 up to rounding (the batch mean
+    # removes it), a comparison of noise.
+    h = F.batch_norm(F.linear(x, w0), None, None, gamma, beta, training=True, eps=1e-5)
+    return F.cross_entropy(F.linear(F.elu(h, alpha=0.7), w1, b1), torch.tensor(MLP_LABELS))
+
+
+# name, input shapes, inputs positive (for log, sqrt, division), function of the inputs (and of
+# the constants, passed after them), constants.
+DOUBLE_BACKWARD_CASES = [
+    ("add", [[3, 4], [3, 4]], False, lambda a, b: a + b),
+    ("add_broadcast", [[3, 4], [4]], False, lambda a, b: a + b),
+    ("sub_broadcast", [[4], [3, 4]], False, lambda a, b: a - b),
+    ("mul", [[3, 4], [3, 4]], False, lambda a, b: a * b),
+    ("mul_broadcast", [[3, 4], [3, 1]], False, lambda a, b: a * b),
+    ("mul_self", [[3, 4]], False, lambda a: a * a),
+    ("div", [[3, 4], [3, 4]], True, lambda a, b: a / b),
+    ("div_broadcast", [[4], [3, 4]], True, lambda a, b: a / b),
+    ("neg", [[3, 4]], False, lambda a: -a),
+    ("scalar_ops", [[3, 4]], True, lambda a: (a + 2) * (3 - a) + (a * 2.5 - 1.5) / 4 + 3 / a),
+    ("matmul", [[3, 4], [4, 5]], False, lambda a, b: a @ b),
+    ("matmul_ta", [[4, 3], [4, 5]], False, lambda a, b: a.T @ b),
+    ("matmul_tb", [[3, 4], [5, 4]], False, lambda a, b: a @ b.T),
+    ("matmul_tab", [[4, 3], [5, 4]], False, lambda a, b: a.T @ b.T),
+    ("linear", [[3, 4], [5, 4], [5]], False, lambda x, w, b: F.linear(x, w, b)),
+    ("linear_no_bias", [[3, 4], [5, 4]], False, lambda x, w: F.linear(x, w)),
+    ("exp", [[3, 4]], False, torch.exp),
+    ("log", [[3, 4]], True, torch.log),
+    ("pow_3", [[3, 4]], True, lambda a: a ** 3),
+    ("pow_half", [[3, 4]], True, lambda a: a ** 0.5),
+    ("sqrt", [[3, 4]], True, torch.sqrt),
+    ("relu", [[4, 5]], False, F.relu),
+    ("elu", [[4, 5]], False, lambda a: F.elu(a, alpha=1.0)),
+    ("elu_alpha_0.5", [[4, 5]], False, lambda a: F.elu(a, alpha=0.5)),
+    ("tanh", [[4, 5]], False, torch.tanh),
+    ("sigmoid", [[4, 5]], False, lambda a: torch.sigmoid(a * 4)),
+    ("sum", [[3, 4]], False, lambda a: (a * a).sum()),
+    ("sum_axis_0", [[3, 4]], False, lambda a: (a * a).sum(0)),
+    ("sum_axis_1_keepdims", [[3, 4]], False, lambda a: (a * a).sum(1, keepdim=True)),
+    ("mean", [[3, 4]], False, lambda a: (a * a).mean()),
+    ("mean_axis_0_keepdims", [[3, 4]], False, lambda a: (a * a).mean(0, keepdim=True)),
+    ("max_axis_1", [[3, 5]], False, lambda a: (a * a).max(1).values),
+    ("max_all", [[3, 5]], False, lambda a: (a * a).max()),
+    ("reshape", [[3, 4]], False, lambda a: a.reshape(2, 6) * a.reshape(2, -1)),
+    ("transpose", [[3, 4]], False, lambda a: a.T * a.T),
+    ("transpose_axes", [[2, 3, 4]], False, lambda a: a.permute(1, 2, 0).exp()),
+    ("broadcast", [[3, 1]], False, lambda a: a.expand(2, 3, 4).tanh()),
+    ("gather_rows", [[4, 3]], False, lambda a: a[GATHER_ROWS].exp()),
+    ("log_softmax_axis_1", [[4, 5]], False, lambda a: F.log_softmax(a, dim=1)),
+    ("log_softmax_axis_0", [[4, 5]], False, lambda a: F.log_softmax(a, dim=0)),
+    ("cross_entropy", [[6, 4]], False, lambda a: F.cross_entropy(a, torch.tensor(CE_LABELS))),
+    ("mse", [[3, 4], [3, 4]], False, F.mse_loss),
+    ("batch_norm_train", [[6, 4], [4], [4]], False,
+     lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True, eps=1e-5)),
+    ("batch_norm_train_no_affine", [[5, 3]], False,
+     lambda x: F.batch_norm(x, None, None, training=True, eps=1e-5)),
+    ("batch_norm_eval", [[6, 4], [4], [4]], False,
+     lambda x, w, b: F.batch_norm(x, torch.tensor(BN_RUNNING_MEAN, dtype=torch.float64),
+                                  torch.tensor(BN_RUNNING_VAR, dtype=torch.float64), w, b, training=False, eps=1e-5)),
+    ("mlp_relu", [[7, 6], [7], [4, 7], [4]], False, mlp_relu, {"x": [8, 6]}),
+    ("mlp_elu_batch_norm", [[7, 6], [7], [7], [4, 7], [4]], False, mlp_elu_batch_norm, {"x": [8, 6]}),
+]
+
+
+def make_double_backward():
+    """Second derivatives by PyTorch's double backward, for every op AutoGrad records.
+
+    For each case f with inputs x_i, a seed w of f's shape and a direction v_i per input:
+    grad.i = ∂⟨f, w⟩/∂x_i, hvp.i = ∂⟨∇⟨f, w⟩, v⟩/∂x_i (a Hessian-vector product) and
+    hvp_seed = ∂⟨∇⟨f, w⟩, v⟩/∂w — the first gradient recorded with create_graph=True,
+    then differentiated with respect to the inputs and the seed. Inputs are normal draws
+    pushed at least 0.05 from zero (away from ReLU's kink; positive ones above 0.2).
+    """
+    generator = torch.Generator().manual_seed(17)
+
+    def draw(shape, positive=False):
+        x = torch.randn(shape, dtype=torch.float64, generator=generator)
+        x = x + torch.where(x < 0, -0.05, 0.05)
+        return x.abs() + 0.2 if positive else x
+
+    out = {}
+    for name, shapes, positive, fn, *rest in DOUBLE_BACKWARD_CASES:
+        constants = {key: draw(shape) * 1.5 for key, shape in (rest[0] if rest else {}).items()}
+        inputs = [draw(shape, positive).requires_grad_() for shape in shapes]
+        y = fn(*inputs, *constants.values())
+        seed = draw(list(y.shape)).requires_grad_()
+        directions = [draw(list(x.shape)) for x in inputs]
+        first = torch.autograd.grad(y, inputs, seed, create_graph=True)
+        product = sum((g * v).sum() for g, v in zip(first, directions))
+        second = torch.autograd.grad(product, inputs + [seed], allow_unused=True, materialize_grads=True)
+        for i, x in enumerate(inputs):
+            out[f"{name}.x{i}"] = x
+            out[f"{name}.v{i}"] = directions[i]
+            out[f"{name}.grad{i}"] = first[i]
+            out[f"{name}.hvp{i}"] = second[i]
+        out[f"{name}.seed"] = seed
+        out[f"{name}.hvp_seed"] = second[-1]
+        for key, value in constants.items():
+            out[f"{name}.const.{key}"] = value
+    save_file(contiguous(out), OUT / "double_backward.safetensors",
+              metadata={"torch": torch.__version__, "cases": ",".join(case[0] for case in DOUBLE_BACKWARD_CASES)})
+
+
 def generate():
     OUT.mkdir(parents=True, exist_ok=True)
     for dtype, suffix in ((torch.float64, ""), (torch.float32, "_f32")):
@@ -196,6 +313,7 @@ def generate():
     make_batch_norm()
     make_schedules()
     make_torch_models()
+    make_double_backward()
     for path in sorted(OUT.glob("*.safetensors")):
         print(f"{path.relative_to(ROOT)}  {path.stat().st_size} bytes")
 
@@ -256,6 +374,8 @@ def run_interop_snippets(directory):
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "check-export":
         check_export(sys.argv[2])
+    elif len(sys.argv) == 2 and sys.argv[1] == "double-backward":
+        make_double_backward()
     elif len(sys.argv) == 1:
         generate()
     else:

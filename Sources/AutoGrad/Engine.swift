@@ -5,37 +5,54 @@ import ArrayKit
 /// needs none). The engine sums each gradient back to its input's shape, so a
 /// broadcasting op may return gradients of the broadcast shape.
 ///
+/// An op may also carry a *differentiable pullback*: the same rule written with `Tensor`
+/// ops, so that a backward pass run with `createGraph: true` (``grad(of:withRespectTo:seed:createGraph:retainGraph:)``)
+/// records its own graph and can be differentiated again. Plain `backward()` never calls it.
+///
 /// A pullback captures arrays (values), never the output tensor or its node: that would
-/// be a reference cycle and leak every graph.
+/// be a reference cycle and leak every graph. A differentiable pullback is handed the
+/// op's inputs instead of capturing them, for the same reason.
 public final class Node<Scalar: NDScalar> {
     /// Maps the output gradient, which it owns and may change in place, to one gradient
     /// per input.
     public typealias Pullback = (consuming NDArray<Scalar>) -> [NDArray<Scalar>?]
+    /// Maps the output gradient and the op's inputs, as tensors, to one gradient per input,
+    /// computed with `Tensor` ops so that the result is itself recorded. A rule that needs the
+    /// op's output recomputes it from the inputs (as `exp` does): holding the output would be
+    /// a reference cycle, and a constant copy of it would make the second derivative wrong.
+    public typealias DifferentiablePullback = (_ gradient: Tensor<Scalar>, _ inputs: [Tensor<Scalar>]) -> [Tensor<Scalar>?]
 
     /// The op's name, for messages (`"matmul"`, `"relu"`, …).
     public let name: String
     @usableFromInline var inputs: [Tensor<Scalar>]
     @usableFromInline var pullback: Pullback?
+    @usableFromInline var differentiablePullback: DifferentiablePullback?
     /// The gradient gathered so far for the output while `backward()` runs.
     @usableFromInline var gradient: NDArray<Scalar>?
 
     @usableFromInline
-    init(_ name: String, inputs: [Tensor<Scalar>], pullback: @escaping Pullback) {
+    init(_ name: String, inputs: [Tensor<Scalar>], pullback: @escaping Pullback,
+         differentiablePullback: DifferentiablePullback?) {
         self.name = name
         self.inputs = inputs
         self.pullback = pullback
+        self.differentiablePullback = differentiablePullback
     }
 
     /// The tensors the op read; empty once the graph has been freed.
     public var parents: [Tensor<Scalar>] { inputs }
     /// True once `backward()` has freed this part of the graph.
     public var isReleased: Bool { pullback == nil }
+    /// Whether the op's backward pass can be recorded (`createGraph: true`), so that it
+    /// can be differentiated twice; true for every built-in op.
+    public var hasDifferentiablePullback: Bool { differentiablePullback != nil }
 
     /// Drops the inputs and the arrays the pullback saved.
     @usableFromInline
     func release() {
         inputs = []
         pullback = nil
+        differentiablePullback = nil
     }
 
     // A graph dropped without backward() (or kept with retainGraph) would be freed by a
@@ -61,15 +78,27 @@ extension Tensor {
     /// `inputs` and `pullback`, or a plain constant when no input requires a gradient or
     /// inside ``withNoGrad(_:)``. Every op is built on this; so can new ones be.
     ///
+    /// `differentiablePullback` is the same rule written with `Tensor` ops, taking the output
+    /// gradient and the op's inputs as tensors; it is what a backward pass with
+    /// `createGraph: true` runs, so that gradients of gradients work. Without it the op
+    /// differentiates once, and a `createGraph: true` pass through it stops with a message
+    /// naming the op.
+    ///
     /// ```swift
     /// // y = 3x, as a custom op
-    /// let y = Tensor.result(of: "triple", data: x.data * 3, inputs: [x]) { g in [g * 3] }
+    /// let y = Tensor.result(of: "triple", data: x.data * 3, inputs: [x]) { g in
+    ///     [g * 3]
+    /// } differentiablePullback: { g, _ in
+    ///     [g * 3]
+    /// }
     /// ```
     @inlinable
     public static func result(of op: String, data: NDArray<Scalar>, inputs: [Tensor<Scalar>],
-                              pullback: @escaping Node<Scalar>.Pullback) -> Tensor<Scalar> {
+                              pullback: @escaping Node<Scalar>.Pullback,
+                              differentiablePullback: Node<Scalar>.DifferentiablePullback? = nil) -> Tensor<Scalar> {
         guard GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else { return Tensor(data) }
-        return Tensor(data, node: Node(op, inputs: inputs, pullback: pullback))
+        return Tensor(data, node: Node(op, inputs: inputs, pullback: pullback,
+                                       differentiablePullback: differentiablePullback))
     }
 
     /// Back-propagates from this tensor: adds ∂self/∂leaf, weighted by `seed`, to the
@@ -77,6 +106,10 @@ extension Tensor {
     /// omitted only for a one-element tensor (a loss). Gradients accumulate across calls
     /// until ``zeroGrad()``, as in PyTorch. Unless `retainGraph` is true the graph is
     /// freed as it is walked, so a second `backward()` through it is an error.
+    ///
+    /// This is the fast path: pullbacks on arrays, nothing recorded. To differentiate the
+    /// gradient again use ``backward(seed:retainGraph:createGraph:)`` or
+    /// ``grad(of:withRespectTo:seed:createGraph:retainGraph:)``.
     ///
     /// ```swift
     /// let loss = crossEntropy(logits: model(x), labels: y)
@@ -123,6 +156,7 @@ extension Tensor {
                     Tensor.accumulate(g, into: &inputNode.gradient)
                 } else {
                     Tensor.accumulate(g, into: &input.grad)
+                    input.differentiableGrad = nil   // no longer the whole of grad
                 }
             }
         }

@@ -16,6 +16,13 @@ public final class Tensor<Scalar: NDScalar> {
     /// The accumulated gradient of a leaf that requires one; `nil` until `backward()`
     /// reaches it, and again after `zeroGrad()`.
     public var grad: NDArray<Scalar>?
+    /// The accumulated gradient as a tensor with its own graph, when
+    /// ``backward(seed:retainGraph:createGraph:)`` recorded it (`createGraph: true`), as
+    /// `x.grad` after `loss.backward(create_graph=True)` in PyTorch; ``grad`` holds its values.
+    /// A plain `backward()` that adds to ``grad`` afterwards sets it to `nil`; so does
+    /// ``zeroGrad()``. A recorded gradient usually refers back to this tensor (the gradient
+    /// of x² is 2x): the two keep each other alive until ``zeroGrad()``, as in PyTorch.
+    public var differentiableGrad: Tensor?
     /// Whether gradients flow to (and through) this tensor.
     public var requiresGrad: Bool
     /// The op that made this tensor, with its inputs and pullback; `nil` for a leaf.
@@ -64,7 +71,10 @@ public final class Tensor<Scalar: NDScalar> {
     /// ```swift
     /// for p in model.parameters() { p.zeroGrad() }
     /// ```
-    public func zeroGrad() { grad = nil }
+    public func zeroGrad() {
+        grad = nil
+        differentiableGrad = nil
+    }
 
     /// A new leaf that shares this tensor's values but is cut off from the graph: no
     /// gradient flows through it (as `tensor.detach()`).

@@ -41,6 +41,11 @@ public struct AutoGradOptions: ParsableArguments {
     @Option(help: "Epochs without a lower validation loss that --schedule plateau tolerates, ≥ 0.")
     public var patience: Int = 2
 
+    @Option(help: ArgumentHelp("Measure the sharpness λ_max of the training loss (the largest eigenvalue of its Hessian) "
+        + "at initialization and after every epoch, on the first N training samples (eval mode), by power iteration "
+        + "on Hessian-vector products; writes sharpness.svg with the stability bound 2/lr.", valueName: "N"))
+    public var sharpness: Int?
+
     public init() {}
 
     public mutating func validate() throws {
@@ -62,6 +67,15 @@ public struct AutoGradOptions: ParsableArguments {
         guard patience >= 0 else {
             throw ValidationError("--patience: \(patience) must be ≥ 0, e.g. --patience 2 (with --schedule plateau)")
         }
+        try Self.validate(sharpness: sharpness)
+    }
+
+    /// `--sharpness N` needs at least one sample (whether there are N is checked with the data).
+    static func validate(sharpness: Int?) throws {
+        if let sharpness, sharpness < 1 {
+            throw ValidationError("--sharpness: \(sharpness) is not a number of samples; give a positive number of "
+                + "training samples to measure the loss on, e.g. --sharpness 1000")
+        }
     }
 
     /// The settings; dropout's and each schedule's own only when used.
@@ -72,6 +86,7 @@ public struct AutoGradOptions: ParsableArguments {
         if dropout > 0 { config["dropout"] = .number(dropout) }
         if schedule == .exponential { config["gamma"] = .number(gamma) }
         if schedule == .plateau { config["patience"] = .integer(patience) }
+        if let sharpness { config["sharpness"] = .integer(sharpness) }
         return config
     }
 }

@@ -27,6 +27,8 @@ struct Experiment {
     let split: DataSplit
     /// Where lines for people go (standard output in the executables).
     let say: (String) -> Void
+    /// The samples the runs measure sharpness on (`--sharpness N`), if they do.
+    private(set) var sharpnessProbe: SharpnessProbe?
 
     init(_ options: ExperimentOptions, say: @escaping (String) -> Void = { print($0) }) throws {
         self.options = options
@@ -44,13 +46,36 @@ struct Experiment {
         }
     }
 
+    /// Makes the runs measure sharpness on the first `samples` training samples; throws when
+    /// the training set has fewer.
+    mutating func measureSharpness(onFirst samples: Int?) throws {
+        guard let samples else { return }
+        guard samples <= split.train.count else {
+            throw ExperimentError(description: "--sharpness \(samples) is more than the \(split.train.count) training samples "
+                + "(--validation-size \(options.validationSize) are held out) — give at most \(split.train.count), e.g. --sharpness 1000")
+        }
+        sharpnessProbe = SharpnessProbe.firstSamples(samples, of: split)
+    }
+
+    /// The header line that says how sharpness is measured, when it is.
+    var sharpnessLine: String? {
+        sharpnessProbe.map { probe in
+            "sharpness: λ_max of the mean loss over the first \(probe.count) training samples (eval mode), at initialization "
+                + "and after every epoch; power iteration on Hessian-vector products from a fixed direction (seed "
+                + "\(SharpnessProbe.seed)), until the estimate moves by ≤ \(compactNumber(probe.tolerance)) relative "
+                + "or \(probe.maxIterations) products"
+        }
+    }
+
     var inputs: Int { split.train.featureCount }
     var classes: Int { dataset.spec.classCount }
     var stepsPerEpoch: Int { split.train.count / options.batchSize }
 
     func trainer(progress: ProgressReporter?) -> Trainer {
-        Trainer(split: split, batchSize: options.batchSize, shuffle: !options.noShuffle, seed: options.seed,
-                epochs: options.epochs, classNames: dataset.spec.classNames, progress: progress)
+        var trainer = Trainer(split: split, batchSize: options.batchSize, shuffle: !options.noShuffle, seed: options.seed,
+                              epochs: options.epochs, classNames: dataset.spec.classNames, progress: progress)
+        trainer.sharpnessProbe = sharpnessProbe
+        return trainer
     }
 
     func history(backend: String, config: [String: ConfigValue]) -> RunHistory {
@@ -97,7 +122,7 @@ struct Experiment {
             "training: lr \(learningRate), batch \(options.batchSize), \(options.epochs) epochs, "
                 + "seed \(options.seed)\(options.noShuffle ? ", no shuffling" : "")",
             "output: \(run.url.path)",
-        ]
+        ] + (sharpnessLine.map { [$0] } ?? [])
     }
 
     /// Trains `model`, writes the run's reports and its best model into `run`, prints the
@@ -175,7 +200,7 @@ struct Experiment {
         say("test (best model): loss \(String(format: "%.4f", test.loss)), accuracy \(String(format: "%.4f", test.accuracy))")
         say(test.report.table())
         let files = ["history.json", MetricsLog.fileName, "events.out.tfevents.*", "loss.svg", "accuracy.svg", "confusion_matrix.svg",
-                     "test_report.txt", "model.safetensors", TrainingCheckpoint.fileName]
+                     "test_report.txt", "model.safetensors", TrainingCheckpoint.fileName] + (history.sharpnessChart() == nil ? [] : ["sharpness.svg"])
         say("wrote \(files.joined(separator: ", ")) to \(run.url.path)")
     }
 }

@@ -29,7 +29,8 @@ public struct LRSweep: ParsableCommand {
             Writes best_val_vs_lr.svg (best validation accuracy against the rate, log axis), loss_curves.svg \
             (training and validation loss per epoch, one curve per rate; diverged runs dashed and marked) and \
             sweep.json (per rate: lr, diverged, interrupted, reason, best_val_accuracy, test_accuracy, epochs) into the \
-            output directory; --lrs gives the rates. With --jobs N > 1, OpenBLAS runs one \
+            output directory; --lrs gives the rates. With --sharpness N (and --backend autograd) each run also measures \
+            the sharpness of its loss, and sharpness.svg shows it per epoch beside each rate's 2/lr. With --jobs N > 1, OpenBLAS runs one \
             thread per product, so N runs share the cores instead of fighting over them.
             """,
         version: Backprop.version)
@@ -49,6 +50,11 @@ public struct LRSweep: ParsableCommand {
 
     @Option(help: "Rates trained at the same time, each on its own thread.")
     public var jobs: Int = 1
+
+    @Option(help: ArgumentHelp("With --backend autograd: measure each rate's sharpness λ_max (the largest eigenvalue of the "
+        + "training loss's Hessian) at initialization and after every epoch on the first N training samples, as "
+        + "train-autograd --sharpness does; writes sharpness.svg (λ_max per epoch beside each 2/lr).", valueName: "N"))
+    public var sharpness: Int?
 
     @Flag(help: "Instead of the sweep, one epoch with the rate rising exponentially per batch from the smallest to the largest of --lrs (Smith 2017); writes range_test.svg and range_test.json.")
     public var rangeTest = false
@@ -83,6 +89,17 @@ public struct LRSweep: ParsableCommand {
         if let plotSchedules, plotSchedules.isEmpty {
             throw ValidationError("--plot-schedules: the path is empty; give a directory, e.g. --plot-schedules Docs/figures")
         }
+        try AutoGradOptions.validate(sharpness: sharpness)
+        if let sharpness {
+            if backend != .autograd {
+                throw ValidationError("--sharpness needs --backend autograd: the manual backend's hand-written backward "
+                    + "passes cannot be differentiated again (both backends train the same numbers), e.g. "
+                    + "lr-sweep --backend autograd --sharpness \(sharpness)")
+            }
+            if rangeTest || plotSchedules != nil {
+                throw ValidationError("--sharpness measures the runs of a sweep; --range-test and --plot-schedules train no such runs")
+            }
+        }
     }
 
     public func run() throws {
@@ -100,7 +117,8 @@ public struct LRSweep: ParsableCommand {
             print("wrote lr_schedules.svg to \(run.url.path)")
             return
         }
-        let experiment = try Experiment(options)
+        var experiment = try Experiment(options)
+        try experiment.measureSharpness(onFirst: sharpness)
         // Fail on a bad --init-from before any directory exists.
         try experiment.loadInitialWeights(into: makeModel(learningRate: learningRates[0], experiment))
         let root = try RunDirectory(path: options.output, backend: "lr-sweep", existingRun: options.existingRun)
@@ -129,6 +147,7 @@ public struct LRSweep: ParsableCommand {
         experiment.say("model: \(([experiment.inputs] + options.hiddenWidths + [experiment.classes]).map(String.init).joined(separator: " → ")), "
                        + "batch \(options.batchSize), \(options.epochs) epochs, seed \(options.seed)")
         experiment.say("output: \(root.url.path)")
+        if let line = experiment.sharpnessLine { experiment.say(line) }
         fflush(nil)   // parallel jobs print nothing until a rate ends: show the header at once in a piped log too
 
         let slots = SweepSlots(count: rates.count)
@@ -141,12 +160,22 @@ public struct LRSweep: ParsableCommand {
                     + String(format: "%.4f", run.bestValidationAccuracy ?? .nan)
                     + " (epoch \(run.history.bestEpoch ?? 0)), test accuracy " + String(format: "%.4f", run.testAccuracy ?? .nan)
         }
+        let sharpnessReport: @Sendable (SweepRun) -> String? = { run in
+            guard let initial = run.history.initialSharpness else { return nil }
+            let last = run.history.epochs.last { $0.sharpness != nil }
+            return "lr \(compactNumber(run.learningRate)): sharpness λ_max at initialization "
+                + "\(compactNumber(initial.lambdaMax, significantDigits: 4)) (2/λ \(compactNumber(initial.stabilityThreshold, significantDigits: 3)))"
+                + (last.map { ", after epoch \($0.epoch) \(compactNumber($0.sharpness!.lambdaMax, significantDigits: 4))" } ?? "")
+                + "; 2/lr = \(compactNumber(2 / run.learningRate, significantDigits: 4))"
+                + (run.history.sharpnessEstimates.allSatisfy(\.converged) ? "" : " (some estimates did not converge)")
+        }
         if parallel == 1 {
             for (index, rate) in rates.enumerated() where !Interrupts.isRequested() {
                 experiment.say("\n— lr \(compactNumber(rate)) —")
                 let run = try train(learningRate: rate, experiment, progress: ProgressReporter())
                 slots.store(run, at: index)
                 experiment.say(report(run))
+                if let line = sharpnessReport(run) { experiment.say(line) }
             }
         } else {
             // Each job claims the next rate, so a run that diverges early frees its thread at once.
@@ -156,7 +185,10 @@ public struct LRSweep: ParsableCommand {
                     do {
                         let run = try job.value.command.train(learningRate: rates[index], job.value.experiment, progress: nil)
                         slots.store(run, at: index)
-                        slots.serialized { job.value.experiment.say(report(run)) }
+                        slots.serialized {
+                            job.value.experiment.say(report(run))
+                            if let line = sharpnessReport(run) { job.value.experiment.say(line) }
+                        }
                     } catch {
                         slots.fail(error)
                     }
@@ -166,11 +198,13 @@ public struct LRSweep: ParsableCommand {
         let runs = try slots.runs()
         // Rates a stop request cut short or kept from starting.
         let unfinished = rates.filter { rate in !runs.contains { $0.learningRate == rate && !$0.isInterrupted } }
-        var config = options.config
+        var config = sweepConfig
         config["backend"] = .string(backend.rawValue)
         let sweep = LearningRateSweep(backend: backend.rawValue, dataset: experiment.dataset.spec.name, config: config, runs: runs)
         try sweep.bestValidationChart().write(to: root.file("best_val_vs_lr.svg"))
         try sweep.lossCurves().write(to: root.file("loss_curves.svg"))
+        let sharpnessChart = sweep.sharpnessChart()
+        try sharpnessChart?.write(to: root.file("sharpness.svg"))
         try sweep.write(to: root.file("sweep.json"))
 
         experiment.say("\n" + Self.table(sweep))
@@ -184,10 +218,13 @@ public struct LRSweep: ParsableCommand {
         if !sweep.divergedRates.isEmpty {
             experiment.say("diverged (excluded from best): \(sweep.divergedRates.map { compactNumber($0) }.joined(separator: ", "))")
         }
-        experiment.say("wrote best_val_vs_lr.svg, loss_curves.svg, sweep.json to \(root.url.path)")
+        experiment.say("wrote best_val_vs_lr.svg, loss_curves.svg, " + (sharpnessChart == nil ? "" : "sharpness.svg, ")
+                       + "sweep.json to \(root.url.path)")
         if !unfinished.isEmpty {
             throw SweepInterrupted(root: root, finished: rates.count - unfinished.count, stopped: sweep.interruptedRates,
-                                   unfinished: unfinished, arguments: options.arguments + ["--backend", backend.rawValue, "--jobs", "\(jobs)"])
+                                   unfinished: unfinished,
+                                   arguments: options.arguments + ["--backend", backend.rawValue, "--jobs", "\(jobs)"]
+                                       + (sharpness.map { ["--sharpness", "\($0)"] } ?? []))
         }
         return sweep
     }
@@ -196,13 +233,20 @@ public struct LRSweep: ParsableCommand {
     func train(learningRate: Double, _ experiment: Experiment, progress: ProgressReporter?) throws -> SweepRun {
         let model = makeModel(learningRate: learningRate, experiment)
         try experiment.loadInitialWeights(into: model)
-        var config = options.config
+        var config = sweepConfig
         config["lr"] = .number(learningRate)
         let outcome = experiment.trainer(progress: progress)
             .fit(model, history: experiment.history(backend: model.backend, config: config),
                  shouldStop: Interrupts.isRequested, saveCheckpoint: { _ in })
         return SweepRun(learningRate: learningRate, history: outcome.history, classCount: experiment.classes,
                         interrupted: outcome.interrupted)
+    }
+
+    /// The shared settings of every rate's run (`sharpness` when measured).
+    private var sweepConfig: [String: ConfigValue] {
+        var config = options.config
+        if let sharpness { config["sharpness"] = .integer(sharpness) }
+        return config
     }
 
     /// A fresh model of the chosen backend at `learningRate`.

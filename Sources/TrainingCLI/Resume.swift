@@ -111,5 +111,6 @@ extension AutoGradOptions {
         (batchNorm ? ["--batch-norm"] : []) + ["--optimizer", optimizer.rawValue, "--momentum", "\(momentum)",
                                                "--weight-decay", "\(weightDecay)", "--schedule", schedule.rawValue,
                                                "--gamma", "\(gamma)", "--patience", "\(patience)", "--dropout", "\(dropout)"]
+            + (sharpness.map { ["--sharpness", "\($0)"] } ?? [])
     }
 }

@@ -69,7 +69,7 @@ public struct TrainAutoGrad: ParsableCommand {
         discussion: """
             Writes history.json, loss.svg, accuracy.svg, confusion_matrix.svg, test_report.txt and \
             model.safetensors (the best model on validation, loadable by torch's load_state_dict) into the \
-            run directory.
+            run directory; with --sharpness N also sharpness.svg.
             """,
         version: Backprop.version)
 
@@ -103,7 +103,8 @@ public struct TrainAutoGrad: ParsableCommand {
     }
 
     private func train(resuming resumption: Resumption?) throws {
-        let experiment = try Experiment(options)
+        var experiment = try Experiment(options)
+        try experiment.measureSharpness(onFirst: autograd.sharpness)
         let model = AutoGradClassifier(
             inputs: experiment.inputs, hidden: options.hiddenWidths, classes: experiment.classes,
             batchNorm: autograd.batchNorm, dropout: autograd.dropout, optimizer: autograd.optimizer, learningRate: rate.learningRate,

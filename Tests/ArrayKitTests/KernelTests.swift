@@ -83,6 +83,11 @@ import Testing
         let x = NDArray<Double>([1, 5, 2, 7, 0, 3], shape: [2, 3])
         let placed = NDArray<Double>([10, 20]).placed(at: x.argmax(axis: 1), along: 1, in: x.shape)
         #expect(placed.scalars == [0, 10, 0, 20, 0, 0])
+        // picked is placed's inverse (and adjoint): x.max(axis: 1) picked at the argmax.
+        #expect(placed.picked(at: x.argmax(axis: 1), along: 1).scalars == [10, 20])
+        #expect(x.picked(at: x.argmax(axis: 1), along: 1) == x.max(axis: 1))
+        let cube = NDArray<Double>(shape: [2, 3, 2]) { Double($0) }
+        #expect(cube.picked(at: [2, 0, 1, 1], along: 1) == NDArray([4, 1, 8, 9], shape: [2, 2]))
         var rng = SplitMix64(seed: 1)
         let mask = NDArray<Float>.dropoutMask([1000], p: 0.25, using: &rng)
         let kept = mask.scalars.filter { $0 != 0 }

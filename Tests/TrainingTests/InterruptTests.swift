@@ -115,6 +115,42 @@ func stop(_ process: Process, with signal: Int32, log: URL) -> String {
         #expect(logged.map { [$0.loss, $0.learningRate] } == whole.map { [$0.loss, $0.learningRate] })
     }
 
+    /// `--sharpness` travels in the checkpoint's arguments: the resumed run goes on measuring,
+    /// and its record equals an uninterrupted run's (timings aside).
+    @Test func aRunMeasuringSharpnessResumesWithItsRecord() throws {
+        let scratch = try TemporaryDirectory()
+        func arguments(_ output: URL) -> [String] {
+            ["--data-dir", Fixture.gzip.path, "--validation-size", "100", "--hidden-dims", "16", "--epochs", "6",
+             "--batch-size", "8", "--optimizer", "adam", "--lr", "0.001", "--sharpness", "40", "--output", output.path]
+        }
+        let run = scratch.url.appendingPathComponent("interrupted"), log = scratch.url.appendingPathComponent("log.txt")
+        let process = try launch(arguments(run), log: log)
+        let checkpoint = run.appendingPathComponent(TrainingCheckpoint.fileName)
+        #expect(waitFor(checkpoint, while: process))
+        let output = stop(process, with: SIGINT, log: log)
+        #expect(process.terminationReason == .exit, "\(output)")
+        #expect(process.terminationStatus == 130, "\(output)")
+        let stopped = try TrainingCheckpoint.read(from: checkpoint)
+        #expect(stopped.completedEpochs < 6, "the signal arrived after the run ended")
+        #expect(stopped.history.initialSharpness != nil, "the signal arrived after the run ended")
+        #expect(stopped.arguments.suffix(2) == ["--sharpness", "40"], "\(stopped.arguments)")
+        #expect(exists(run.appendingPathComponent("sharpness.svg")))
+
+        let resumed = runCommand(TrainAutoGrad.self, ["--resume", run.path])
+        #expect(resumed.status == 0, "\(resumed.message)")
+        let reference = scratch.url.appendingPathComponent("uninterrupted")
+        #expect(runCommand(TrainAutoGrad.self, arguments(reference)).status == 0)
+        let a = try RunHistory.read(from: run.appendingPathComponent("history.json"))
+        let b = try RunHistory.read(from: reference.appendingPathComponent("history.json"))
+        var (initialA, initialB) = (try #require(a.initialSharpness), try #require(b.initialSharpness))
+        (initialA.seconds, initialB.seconds) = (0, 0)
+        #expect(initialA == initialB)
+        #expect(ReliabilityTests.ResumeTests.untimed(a) == ReliabilityTests.ResumeTests.untimed(b))
+        #expect(a.epochs.count == 6)
+        #expect(a.epochs.allSatisfy { $0.sharpness != nil })
+        #expect(a.test == b.test)
+    }
+
     @Test(arguments: [0, 40, 130])
     func killMinus9LeavesTheLastCheckpointLoadable(delayMilliseconds: Int) throws {
         let scratch = try TemporaryDirectory()

@@ -43,9 +43,9 @@ extension ReliabilityTests {
             }
         }
 
-        /// Epoch records without their timings.
+        /// Epoch records without their timings (their sharpness estimates' included).
         static func untimed(_ history: RunHistory) -> [EpochRecord] {
-            history.epochs.map { var record = $0; record.seconds = 0; return record }
+            history.epochs.map { var record = $0; record.seconds = 0; record.sharpness?.seconds = 0; return record }
         }
 
         /// Trains `makeModel(firstSeed)` with `trainer` until `shouldStop` has been asked

@@ -137,6 +137,36 @@ extension NDArray {
         return out
     }
 
+    /// The elements at `indices` along `axis`, one index per position of the other axes (flat,
+    /// row-major), with that axis removed, as PyTorch's `x.gather(axis, indices).squeeze(axis)`:
+    /// the adjoint of ``placed(at:along:in:)``, and the gradient of a placement.
+    ///
+    /// ```swift
+    /// let x = NDArray<Double>([1, 5, 2, 7, 3, 4], shape: [2, 3])
+    /// x.picked(at: [1, 0], along: 1)   // [5, 7]
+    /// ```
+    @inlinable
+    public func picked(at indices: [Int], along axis: Int) -> NDArray {
+        let (outer, size, inner, a) = axisSplit(axis, op: "picked(at:along:)")
+        precondition(indices.count == outer * inner,
+                     "picked(at:along:): \(indices.count) indices for shape \(shapeText(shape)) without axis \(a) (\(outer * inner) needed)")
+        var out = [Scalar](repeating: 0, count: outer * inner)
+        storage.withUnsafeBufferPointer { x in
+            out.withUnsafeMutableBufferPointer { o in
+                for p in 0..<outer {
+                    for i in 0..<inner {
+                        let k = indices[p * inner + i]
+                        precondition(k >= 0 && k < size, "picked(at:along:): index \(k) is outside 0..<\(size)")
+                        o[p * inner + i] = x[(p * size + k) * inner + i]
+                    }
+                }
+            }
+        }
+        var newShape = shape
+        newShape.remove(at: a)
+        return NDArray(out, shape: newShape)
+    }
+
     /// Rows `range` of the first axis, as `x[a:b]` in NumPy.
     @inlinable
     public func rows(_ range: Range<Int>) -> NDArray {

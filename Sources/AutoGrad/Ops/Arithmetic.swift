@@ -2,7 +2,9 @@ import ArrayKit
 
 // Elementwise arithmetic with NumPy broadcasting: tensor∘tensor, tensor∘scalar and
 // scalar∘tensor. A pullback returns gradients of the broadcast shape; the engine sums
-// them back to each input's shape (Docs/Derivations.md, broadcasting).
+// them back to each input's shape (Docs/Derivations.md, broadcasting). Each op's
+// differentiable pullback (after `differentiablePullback:`) is the same rule in Tensor ops,
+// for gradients of gradients (HigherOrder.swift).
 extension Tensor {
     /// Elementwise sum, broadcasting.
     ///
@@ -11,7 +13,11 @@ extension Tensor {
     /// ```
     @inlinable
     public static func + (a: Tensor, b: Tensor) -> Tensor {
-        result(of: "add", data: a.data + b.data, inputs: [a, b]) { g in [g, g] }
+        result(of: "add", data: a.data + b.data, inputs: [a, b]) { g in
+            [g, g]
+        } differentiablePullback: { g, _ in
+            [g, g]
+        }
     }
 
     /// Elementwise difference, broadcasting.
@@ -20,6 +26,8 @@ extension Tensor {
         let needB = b.requiresGrad
         return result(of: "sub", data: a.data - b.data, inputs: [a, b]) { g in
             [g, needB ? -g : nil]
+        } differentiablePullback: { g, inputs in
+            [g, inputs[1].requiresGrad ? -g : nil]
         }
     }
 
@@ -32,6 +40,8 @@ extension Tensor {
             let gb = needB ? g * x : nil
             if needA { g.formZip(y, op: "mul backward", *) }   // in place when g has the output's shape
             return [needA ? g : nil, gb]
+        } differentiablePullback: { g, inputs in
+            [inputs[0].requiresGrad ? g * inputs[1] : nil, inputs[1].requiresGrad ? g * inputs[0] : nil]
         }
     }
 
@@ -45,6 +55,10 @@ extension Tensor {
             // ∂(x/y)/∂y = −(x/y)/y
             let gb = needB ? g.zipWith(quotient) { g, q in -g * q } / y : nil
             return [needA ? g / y : nil, gb]
+        } differentiablePullback: { g, inputs in
+            let (a, b) = (inputs[0], inputs[1])
+            let gOverB = g / b
+            return [a.requiresGrad ? gOverB : nil, b.requiresGrad ? -(gOverB * (a / b)) : nil]
         }
     }
 
@@ -54,13 +68,19 @@ extension Tensor {
         result(of: "neg", data: -a.data, inputs: [a]) { (g: consuming NDArray<Scalar>) in
             g.formMap { -$0 }
             return [g]
+        } differentiablePullback: { g, _ in
+            [-g]
         }
     }
 
     /// `b` added to every element.
     @inlinable
     public static func + (a: Tensor, b: Scalar) -> Tensor {
-        result(of: "add", data: a.data + b, inputs: [a]) { g in [g] }
+        result(of: "add", data: a.data + b, inputs: [a]) { g in
+            [g]
+        } differentiablePullback: { g, _ in
+            [g]
+        }
     }
 
     /// `a` added to every element.
@@ -70,7 +90,11 @@ extension Tensor {
     /// `b` subtracted from every element.
     @inlinable
     public static func - (a: Tensor, b: Scalar) -> Tensor {
-        result(of: "sub", data: a.data - b, inputs: [a]) { g in [g] }
+        result(of: "sub", data: a.data - b, inputs: [a]) { g in
+            [g]
+        } differentiablePullback: { g, _ in
+            [g]
+        }
     }
 
     /// `a` minus each element.
@@ -79,6 +103,8 @@ extension Tensor {
         result(of: "sub", data: a - b.data, inputs: [b]) { (g: consuming NDArray<Scalar>) in
             g.formMap { -$0 }
             return [g]
+        } differentiablePullback: { g, _ in
+            [-g]
         }
     }
 
@@ -88,6 +114,8 @@ extension Tensor {
         result(of: "mul", data: a.data * b, inputs: [a]) { (g: consuming NDArray<Scalar>) in
             g *= b
             return [g]
+        } differentiablePullback: { g, _ in
+            [g * b]
         }
     }
 
@@ -102,6 +130,8 @@ extension Tensor {
         return result(of: "div", data: a.data / b, inputs: [a]) { (g: consuming NDArray<Scalar>) in
             g *= inverse
             return [g]
+        } differentiablePullback: { g, _ in
+            [g * inverse]
         }
     }
 
@@ -115,6 +145,9 @@ extension Tensor {
             g.formZip(quotient, op: "div backward", *)
             g.formZip(x, op: "div backward") { g, x in -g / x }
             return [g]
+        } differentiablePullback: { g, inputs in
+            let x = inputs[0]
+            return [-(g * (a / x) / x)]
         }
     }
 }

@@ -5,7 +5,8 @@ import ArrayKit
 /// then scaled by `weight` and shifted by `bias` (both or neither). Its pullback is the
 /// hand-derived dX, dγ, dβ of ArrayKit's `NDArray.batchNormBackward`, two passes instead of
 /// the dozen ops the composed formula records. Returns the batch's mean and biased variance
-/// too, for the running statistics.
+/// too, for the running statistics. A recorded backward pass (`createGraph: true`) runs those
+/// dozen ops instead, so that the rule can be differentiated again.
 ///
 /// ```swift
 /// let (y, mean, variance) = batchNorm(x, weight: gamma, bias: beta, epsilon: 1e-5)
@@ -22,6 +23,28 @@ public func batchNorm<Scalar>(_ input: Tensor<Scalar>, weight: Tensor<Scalar>?, 
         let (dx, dGamma, dBeta) = NDArray.batchNormBackward(gradient: g, input: x, mean: mean,
                                                             inverseStd: inverseStd, weight: gamma)
         return gamma == nil ? [dx] : [dx, dGamma, dBeta]
+    } differentiablePullback: { g, inputs in
+        batchNormPullback(g, input: inputs[0], weight: inputs.count > 1 ? inputs[1] : nil, epsilon: Scalar(epsilon))
     }
     return (output, mean, variance)
+}
+
+/// The pullback of ``batchNorm(_:weight:bias:epsilon:)`` in Tensor ops, for a recorded
+/// backward pass: the statistics are recomputed from the input tensor, so their
+/// dependence on x is part of the graph. With x̂ = (x − μ) s, s = 1/√(σ² + ε) and N rows:
+/// `dβ = Σ g`, `dγ = Σ g ⊙ x̂`, `dX = γ s (g − dβ/N − x̂ dγ/N)` — the rule (BN) of
+/// Docs/Derivations.md, term for term as ArrayKit's `NDArray.batchNormBackward` computes it.
+@inlinable
+func batchNormPullback<Scalar>(_ g: Tensor<Scalar>, input x: Tensor<Scalar>, weight: Tensor<Scalar>?,
+                               epsilon: Scalar) -> [Tensor<Scalar>?] {
+    let n = Scalar(x.shape[0])
+    let centered = x - x.mean(axis: 0)
+    let inverseStd = ((centered * centered).mean(axis: 0) + epsilon).pow(-0.5)
+    let normalized = centered * inverseStd
+    let dBeta = g.sum(axis: 0)
+    let dGamma = (g * normalized).sum(axis: 0)
+    let scale = weight.map { $0 * inverseStd } ?? inverseStd
+    let dx = x.requiresGrad ? scale * (g - dBeta / n - normalized * (dGamma / n)) : nil
+    guard let weight else { return [dx] }
+    return [dx, weight.requiresGrad ? dGamma : nil, dBeta]
 }

@@ -3,7 +3,9 @@ import RealModule
 
 // Elementwise functions and activations. Each pullback is one pass that scales the
 // incoming gradient in place by the local derivative, written in terms of whichever of
-// input x or output y makes it cheapest (Docs/Derivations.md, 2.b).
+// input x or output y makes it cheapest (Docs/Derivations.md, 2.b). The differentiable
+// pullbacks (for gradients of gradients) write the same derivative with Tensor ops of the
+// input, recomputing the output where the rule reads it.
 extension Tensor {
     /// Elementwise eˣ.
     ///
@@ -16,6 +18,8 @@ extension Tensor {
         return Tensor.result(of: "exp", data: y, inputs: [self]) { (g: consuming NDArray<Scalar>) in
             g.formZip(y, op: "exp backward", *)
             return [g]
+        } differentiablePullback: { g, inputs in
+            [g * inputs[0].exp()]
         }
     }
 
@@ -26,6 +30,8 @@ extension Tensor {
         return Tensor.result(of: "log", data: x.log(), inputs: [self]) { (g: consuming NDArray<Scalar>) in
             g.formZip(x, op: "log backward", /)
             return [g]
+        } differentiablePullback: { g, inputs in
+            [g / inputs[0]]
         }
     }
 
@@ -40,6 +46,9 @@ extension Tensor {
         return Tensor.result(of: "pow", data: x.pow(exponent), inputs: [self]) { (g: consuming NDArray<Scalar>) in
             g.formZip(x, op: "pow backward") { g, x in g * exponent * .pow(x, exponent - 1) }
             return [g]
+        } differentiablePullback: { g, inputs in
+            // x⁰ is constant: its derivative is 0 even at x = 0, where 0 · x⁻¹ would be NaN.
+            [exponent == 0 ? g * 0 : g * (inputs[0].pow(exponent - 1) * exponent)]
         }
     }
 
@@ -50,6 +59,8 @@ extension Tensor {
         return Tensor.result(of: "sqrt", data: y, inputs: [self]) { (g: consuming NDArray<Scalar>) in
             g.formZip(y, op: "sqrt backward") { g, y in g / (2 * y) }
             return [g]
+        } differentiablePullback: { g, inputs in
+            [g / (inputs[0].sqrt() * 2)]
         }
     }
 
@@ -64,6 +75,24 @@ extension Tensor {
             var gx = NDArray<Scalar>.zeros([0])
             NDArray.reluBackward(input: x, gradient: g, into: &gx)
             return [gx]
+        } differentiablePullback: { g, inputs in
+            // g ∘ 1[x > 0]: linear in g, and the mask is constant in x (ReLU″ = 0 off the kink).
+            [g.passed(where: inputs[0].data)]
+        }
+    }
+
+    /// `self` where `input` > 0, 0 elsewhere: ReLU's backward pass as an op of the gradient
+    /// (the mask `input` is a constant), whose own pullback is the same mask.
+    @inlinable
+    func passed(where input: NDArray<Scalar>) -> Tensor {
+        var masked = NDArray<Scalar>.zeros([0])
+        NDArray.reluBackward(input: input, gradient: data, into: &masked)
+        return Tensor.result(of: "reluBackward", data: masked, inputs: [self]) { g in
+            var gx = NDArray<Scalar>.zeros([0])
+            NDArray.reluBackward(input: input, gradient: g, into: &gx)
+            return [gx]
+        } differentiablePullback: { g, _ in
+            [g.passed(where: input)]
         }
     }
 
@@ -81,6 +110,13 @@ extension Tensor {
             var gx = NDArray<Scalar>.zeros([0])
             NDArray.eluBackward(input: x, output: y, alpha: alpha, gradient: g, into: &gx)
             return [gx]
+        } differentiablePullback: { g, inputs in
+            // ELU′(x) = 1 for x > 0, ELU(x) + α = α eˣ otherwise: the slope written with the
+            // op itself, so its derivative (0, or α eˣ) follows. The masks are constants.
+            let x = inputs[0]
+            let positive = x.data.isGreater(than: 0)
+            let slope = Tensor(positive) + Tensor(1 - positive) * (x.elu(alpha: alpha) + alpha)
+            return [g * slope]
         }
     }
 
@@ -91,6 +127,9 @@ extension Tensor {
         return Tensor.result(of: "tanh", data: y, inputs: [self]) { (g: consuming NDArray<Scalar>) in
             g.formZip(y, op: "tanh backward") { g, y in g * (1 - y * y) }
             return [g]
+        } differentiablePullback: { g, inputs in
+            let y = inputs[0].tanh()
+            return [g * (1 - y * y)]
         }
     }
 
@@ -103,6 +142,9 @@ extension Tensor {
         return Tensor.result(of: "sigmoid", data: y, inputs: [self]) { (g: consuming NDArray<Scalar>) in
             g.formZip(y, op: "sigmoid backward") { g, y in g * y * (1 - y) }
             return [g]
+        } differentiablePullback: { g, inputs in
+            let y = inputs[0].sigmoid()
+            return [g * (y * (1 - y))]
         }
     }
 }

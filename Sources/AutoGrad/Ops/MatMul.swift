@@ -31,6 +31,21 @@ public func matmul<Scalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>,
             if needB { gb = blasProduct(g, x, transposeA: true, transposeB: true) }
         }
         return [ga, gb]
+    } differentiablePullback: { g, inputs in
+        // The same four cases as products of tensors, so that they are recorded.
+        let (a, b) = (inputs[0], inputs[1])
+        let needA = a.requiresGrad, needB = b.requiresGrad
+        switch (transposeA, transposeB) {
+        case (false, false):
+            return [needA ? matmul(g, b, transposeB: true) : nil, needB ? matmul(a, g, transposeA: true) : nil]
+        case (false, true):
+            return [needA ? matmul(g, b) : nil, needB ? matmul(g, a, transposeA: true) : nil]
+        case (true, false):
+            return [needA ? matmul(b, g, transposeB: true) : nil, needB ? matmul(a, g) : nil]
+        case (true, true):
+            return [needA ? matmul(b, g, transposeA: true, transposeB: true) : nil,
+                    needB ? matmul(g, a, transposeA: true, transposeB: true) : nil]
+        }
     }
 }
 
@@ -69,6 +84,10 @@ public func linear<Scalar>(_ input: Tensor<Scalar>, weight: Tensor<Scalar>,
             NDArray.columnSums(of: g, into: &gb!)
         }
         return [gx, gw, gb]
+    } differentiablePullback: { g, inputs in
+        let (x, w) = (inputs[0], inputs[1])
+        return [x.requiresGrad ? matmul(g, w) : nil, w.requiresGrad ? matmul(g, x, transposeA: true) : nil,
+                inputs.count > 2 && inputs[2].requiresGrad ? g.sum(axis: 0) : nil]
     }
 }
 

@@ -2,7 +2,8 @@ import ArrayKit
 
 // Reductions. The gradient of a sum is the output gradient spread back over the axis it
 // removed; of a mean, the same divided by the axis length; of a max, routed to the
-// position that won.
+// position that won. The differentiable pullbacks spread with `broadcast(to:)` and route
+// with `placed(at:along:in:)`, ops whose own pullbacks are a sum and a pick.
 extension Tensor {
     /// The sum of all elements, as a rank-0 tensor (a loss).
     ///
@@ -14,6 +15,8 @@ extension Tensor {
         let inputShape = shape
         return Tensor.result(of: "sum", data: NDArray(scalar: data.sum()), inputs: [self]) { g in
             [.full(inputShape, g.scalar)]
+        } differentiablePullback: { g, _ in
+            [g.broadcast(to: inputShape)]
         }
     }
 
@@ -28,6 +31,8 @@ extension Tensor {
         let a = Tensor.normalized(axis: axis, rank: data.rank, op: "sum")
         return Tensor.result(of: "sum", data: data.sum(axis: a, keepDims: keepDims), inputs: [self]) { g in
             [Tensor.spread(g, removedAxis: a, over: inputShape, scale: 1)]
+        } differentiablePullback: { g, _ in
+            [Tensor.spread(g, removedAxis: a, over: inputShape)]
         }
     }
 
@@ -37,6 +42,8 @@ extension Tensor {
         let inputShape = shape, n = Scalar(data.count)
         return Tensor.result(of: "mean", data: NDArray(scalar: data.sum() / n), inputs: [self]) { g in
             [.full(inputShape, g.scalar / n)]
+        } differentiablePullback: { g, _ in
+            [(g / n).broadcast(to: inputShape)]
         }
     }
 
@@ -52,6 +59,8 @@ extension Tensor {
         let n = Scalar(inputShape[a])
         return Tensor.result(of: "mean", data: data.mean(axis: a, keepDims: keepDims), inputs: [self]) { g in
             [Tensor.spread(g, removedAxis: a, over: inputShape, scale: 1 / n)]
+        } differentiablePullback: { g, _ in
+            [Tensor.spread(g * (1 / n), removedAxis: a, over: inputShape)]
         }
     }
 
@@ -66,8 +75,12 @@ extension Tensor {
         let x = data
         let a = Tensor.normalized(axis: axis, rank: x.rank, op: "max")
         let winners = x.argmax(axis: a)
+        let inputShape = x.shape
         return Tensor.result(of: "max", data: x.max(axis: a, keepDims: keepDims), inputs: [self]) { g in
-            [g.placed(at: winners, along: a, in: x.shape)]
+            [g.placed(at: winners, along: a, in: inputShape)]
+        } differentiablePullback: { g, _ in
+            // Routing is linear in g and the winners are constant in x: max″ = 0 off ties.
+            [g.placed(at: winners, along: a, in: inputShape)]
         }
     }
 
@@ -75,6 +88,43 @@ extension Tensor {
     @inlinable
     public func max() -> Tensor {
         reshaped([-1]).max(axis: 0)
+    }
+
+    /// Zeros of `shape` with this tensor's elements placed along `axis` at `indices` (one
+    /// per element, in row-major order of `shape` without `axis`), as
+    /// `zeros(shape).scatter(axis, indices, self)`: the gradient of ``max(axis:keepDims:)``
+    /// with `indices` its `argmax`. Its gradient picks the same positions back out.
+    ///
+    /// ```swift
+    /// let routed = g.placed(at: x.data.argmax(axis: 1), along: 1, in: x.shape)
+    /// ```
+    @inlinable
+    public func placed(at indices: [Int], along axis: Int, in shape: [Int]) -> Tensor {
+        let valueShape = self.shape
+        let a = Tensor.normalized(axis: axis, rank: shape.count, op: "placed(at:along:in:)")
+        return Tensor.result(of: "placed", data: data.placed(at: indices, along: a, in: shape), inputs: [self]) { g in
+            [g.picked(at: indices, along: a).reshaped(valueShape)]
+        } differentiablePullback: { g, _ in
+            [g.picked(at: indices, along: a).reshaped(valueShape)]
+        }
+    }
+
+    /// The elements at `indices` along `axis` (one index per position of the other axes,
+    /// row-major), that axis removed, as `gather(axis, indices).squeeze(axis)`: the inverse
+    /// of ``placed(at:along:in:)``, which is its gradient.
+    ///
+    /// ```swift
+    /// let chosen = logProbabilities.picked(at: labels, along: 1)   // (S, C) → (S,)
+    /// ```
+    @inlinable
+    public func picked(at indices: [Int], along axis: Int) -> Tensor {
+        let inputShape = shape
+        let a = Tensor.normalized(axis: axis, rank: data.rank, op: "picked(at:along:)")
+        return Tensor.result(of: "picked", data: data.picked(at: indices, along: a), inputs: [self]) { g in
+            [g.placed(at: indices, along: a, in: inputShape)]
+        } differentiablePullback: { g, _ in
+            [g.placed(at: indices, along: a, in: inputShape)]
+        }
     }
 
     /// `axis` counted from the front, checked against `rank`.
@@ -93,5 +143,13 @@ extension Tensor {
         kept[axis] = 1
         let spread = g.reshaped(kept).broadcast(to: shape)
         return scale == 1 ? spread : spread * scale
+    }
+
+    /// `g` repeated along `axis` to `shape`, recorded: the differentiable form of ``spread(_:removedAxis:over:scale:)``.
+    @inlinable
+    static func spread(_ g: Tensor, removedAxis axis: Int, over shape: [Int]) -> Tensor {
+        var kept = shape
+        kept[axis] = 1
+        return g.reshaped(kept).broadcast(to: shape)
     }
 }

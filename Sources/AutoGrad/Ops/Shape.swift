@@ -1,6 +1,7 @@
 import ArrayKit
 
-// Ops that move elements without arithmetic; each pullback moves the gradient back.
+// Ops that move elements without arithmetic; each pullback moves the gradient back, and
+// so does each differentiable pullback, with the inverse op on tensors.
 extension Tensor {
     /// The same elements under a new shape; one dimension may be `-1`.
     ///
@@ -11,6 +12,8 @@ extension Tensor {
     public func reshaped(_ newShape: [Int]) -> Tensor {
         let inputShape = shape
         return Tensor.result(of: "reshape", data: data.reshaped(newShape), inputs: [self]) { g in
+            [g.reshaped(inputShape)]
+        } differentiablePullback: { g, _ in
             [g.reshaped(inputShape)]
         }
     }
@@ -32,6 +35,8 @@ extension Tensor {
         for (i, axis) in axes.enumerated() where axis >= 0 && axis < axes.count { inverse[axis] = i }
         return Tensor.result(of: "transpose", data: data.transposed(axes), inputs: [self]) { g in
             [g.transposed(inverse)]
+        } differentiablePullback: { g, _ in
+            [g.transposed(inverse)]
         }
     }
 
@@ -43,7 +48,30 @@ extension Tensor {
     /// ```
     @inlinable
     public func broadcast(to shape: [Int]) -> Tensor {
-        Tensor.result(of: "broadcast", data: data.broadcast(to: shape), inputs: [self]) { g in [g] }
+        Tensor.result(of: "broadcast", data: data.broadcast(to: shape), inputs: [self]) { g in
+            [g]
+        } differentiablePullback: { g, _ in
+            [g]
+        }
+    }
+
+    /// This tensor summed over broadcast axes down to `shape`, the inverse of
+    /// ``broadcast(to:)`` (as `torch.Tensor.sum_to_size`); its gradient is broadcast back.
+    /// A recorded backward pass (`createGraph: true`) sums the gradient of each
+    /// broadcasting op's input with it.
+    ///
+    /// ```swift
+    /// let biasGradient = g.reduced(toShape: [n])     // (S, n) → (n,)
+    /// ```
+    @inlinable
+    public func reduced(toShape target: [Int]) -> Tensor {
+        let inputShape = shape
+        if inputShape == target { return self }
+        return Tensor.result(of: "reduce", data: data.reduced(toShape: target), inputs: [self]) { g in
+            [g.broadcast(to: inputShape)]
+        } differentiablePullback: { g, _ in
+            [g.broadcast(to: inputShape)]
+        }
     }
 
     /// The rows (entries of the first axis) at `indices`, in that order; a row chosen
@@ -58,6 +86,25 @@ extension Tensor {
         return Tensor.result(of: "gatherRows", data: data.gatherRows(indices), inputs: [self]) { g in
             let gx = g.scatterAddingRows(at: indices, rowCount: inputShape[0])
             return [gx]
+        } differentiablePullback: { g, _ in
+            [g.scatterAddingRows(at: indices, rowCount: inputShape[0])]
+        }
+    }
+
+    /// An array of `rowCount` rows, each the sum of the rows of `self` sent to it by
+    /// `indices` (zero for a row never chosen), as `zeros.index_add(0, indices, self)`: the
+    /// inverse of ``gatherRows(_:)`` and its gradient; its own gradient gathers the rows back.
+    ///
+    /// ```swift
+    /// let table = rows.scatterAddingRows(at: [5, 0, 5], rowCount: 6)   // row 5 gets two
+    /// ```
+    @inlinable
+    public func scatterAddingRows(at indices: [Int], rowCount: Int) -> Tensor {
+        Tensor.result(of: "scatterAddingRows", data: data.scatterAddingRows(at: indices, rowCount: rowCount),
+                      inputs: [self]) { g in
+            [g.gatherRows(indices)]
+        } differentiablePullback: { g, _ in
+            [g.gatherRows(indices)]
         }
     }
 }

@@ -5,6 +5,8 @@ import RealModule
 // and log: the max trick keeps every exponent ≤ 0, and the backward passes use the
 // closed forms softmax − onehot and g − softmax·Σg, which never divide by a probability.
 // The arithmetic is ArrayKit's (Kernels/NDArray+Softmax.swift), shared with the hand-written layers.
+// The differentiable pullbacks (gradients of gradients) write the same closed forms with
+// Tensor ops, recomputing the softmax as exp(logSoftmax(x)).
 extension Tensor {
     /// `log(softmax(x))` along `axis`, computed as `x − max − log Σ exp(x − max)`.
     ///
@@ -18,6 +20,9 @@ extension Tensor {
         return Tensor.result(of: "logSoftmax", data: y, inputs: [self]) { (g: consuming NDArray<Scalar>) in
             NDArray.logSoftmaxBackward(output: y, axis: a, gradient: &g)
             return [g]
+        } differentiablePullback: { g, inputs in
+            // g − softmax · Σ g, with softmax = exp(logSoftmax(x)) recomputed as tensors.
+            [g - inputs[0].logSoftmax(axis: a).exp() * g.sum(axis: a, keepDims: true)]
         }
     }
 }
@@ -49,5 +54,11 @@ public func crossEntropy<Scalar>(logits: Tensor<Scalar>, labels: [Int]) -> Tenso
         NDArray.softmaxCrossEntropyGradient(probabilities: probabilities, labels: labels,
                                             scale: g.scalar / Scalar(batch), into: &gx)
         return [gx]
+    } differentiablePullback: { g, inputs in
+        // (softmax(x) − onehot) · g/S, the softmax recomputed as tensors; its derivative in x
+        // is the softmax Jacobian, diag(p) − p pᵀ per row, scaled by g/S.
+        let onehot = NDArray<Scalar>.ones([batch]).placed(at: labels, along: 1, in: [batch, classes])
+        let probabilities = inputs[0].logSoftmax(axis: 1).exp()
+        return [(probabilities - Tensor(onehot)) * (g / Scalar(batch))]
     }
 }

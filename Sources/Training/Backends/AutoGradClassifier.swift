@@ -75,7 +75,7 @@ public enum ScheduleChoice: String, CaseIterable, Sendable {
 /// let custom = AutoGradClassifier(MyModel(), loss: crossEntropy, optimizer: .adam, learningRate: 0.001,
 ///                                 epochs: 10, stepsPerEpoch: 429)
 /// ```
-public final class AutoGradClassifier: Classifier {
+public final class AutoGradClassifier: SharpnessMeasurable {
     /// The network being trained.
     public let module: nn.Module<Float>
     /// The batch's mean loss, from the logits and the labels.
@@ -186,6 +186,12 @@ public final class AutoGradClassifier: Classifier {
             let loss = loss(logits, labels)
             return (Double(loss.data.scalar) * Double(labels.count), logits.data.argmax(axis: 1))
         }
+    }
+
+    /// λ_max of the loss (the classifier's own) over `probe`'s samples, the module in
+    /// evaluation mode, by power iteration on Hessian-vector products.
+    public func sharpness(on probe: SharpnessProbe) -> SharpnessEstimate {
+        probe.estimate(module, loss: loss)
     }
 
     /// The module's state dict, with every BatchNorm's `N.num_batches_tracked` as PyTorch

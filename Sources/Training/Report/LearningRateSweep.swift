@@ -149,6 +149,27 @@ public struct LearningRateSweep: Sendable {
                        chart(.valLoss, "Validation loss by learning rate")], columns: 2)
     }
 
+    /// The sharpness λ_max of every rate's run against the epoch (0 = initialization), each
+    /// beside its stability bound 2/η (dashed, same colour), on a log axis; `nil` when no run
+    /// measured sharpness. A diverged run's curve ends in a cross at its last measurement.
+    public func sharpnessChart() -> LineChart? {
+        let measured = runs.filter { !$0.history.sharpnessPoints.x.isEmpty }
+        guard !measured.isEmpty else { return nil }
+        let samples = config["sharpness"].map { " on \($0) training samples" } ?? ""
+        var chart = LineChart(title: "Sharpness λ_max of the training loss\(samples) (\(backend), \(dataset))",
+                              xLabel: "epoch (0 = initialization)", yLabel: "λ_max (solid) and 2/η (dashed)",
+                              yScale: .log10, width: 860)
+        for (index, run) in measured.enumerated() {
+            let color = SVG.palette[index % SVG.palette.count]
+            let points = run.history.sharpnessPoints, bound = run.history.stabilityBoundPoints
+            chart.add(LineSeries("λ_max, \(run.label)", x: points.x, y: points.y, markers: true, diverged: run.isDiverged,
+                                 color: color))
+            chart.add(LineSeries("2/η = \(compactNumber(2 / run.learningRate, significantDigits: 3))", x: bound.x, y: bound.y,
+                                 dashed: true, color: color))
+        }
+        return chart
+    }
+
     /// `sweep.json`: the settings, the best rate, and per rate its outcome and epochs.
     public func jsonData() throws -> Data { try ReportJSON.prettyEncoder().encode(self) }
 
@@ -189,7 +210,7 @@ extension LearningRateSweep: Encodable {
 
         private enum CodingKeys: String, CodingKey {
             case lr, diverged, interrupted, reason, bestValidationAccuracy = "best_val_accuracy", bestEpoch = "best_epoch",
-                 testAccuracy = "test_accuracy", testLoss = "test_loss", epochs
+                 testAccuracy = "test_accuracy", testLoss = "test_loss", epochs, initialSharpness = "initial_sharpness"
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -203,6 +224,8 @@ extension LearningRateSweep: Encodable {
             try c.encodeFinite(run.testAccuracy, forKey: .testAccuracy)
             try c.encodeFinite(run.history.test?.loss, forKey: .testLoss)
             if withEpochs { try c.encode(run.history.epochs, forKey: .epochs) }
+            // Only when measured (each epoch's own is in its record).
+            try c.encodeIfPresent(run.history.initialSharpness, forKey: .initialSharpness)
         }
     }
 

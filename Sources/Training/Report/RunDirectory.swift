@@ -48,6 +48,7 @@ public struct RunDirectory: Sendable {
         "history.json", "model.safetensors", "checkpoint.safetensors", MetricsLog.fileName, "loss.svg", "accuracy.svg",
         "confusion_matrix.svg", "test_report.txt", "comparison.txt", "comparison.svg",
         "sweep.json", "best_val_vs_lr.svg", "loss_curves.svg", "range_test.json", "range_test.svg",
+        "sharpness.svg",
     ]
 
     /// The run directories `compare-backends` makes inside its own, one per backend.
@@ -94,13 +95,15 @@ public struct RunDirectory: Sendable {
     /// Writes `text` as UTF-8 to the named file, complete or not at all.
     public func write(_ text: String, to name: String) throws { try write(Data(text.utf8), to: name) }
 
-    /// Writes the run's reports: `history.json`, `loss.svg`, `accuracy.svg` and, once the
-    /// test metrics exist, `confusion_matrix.svg` and `test_report.txt` (per-class table and
-    /// confusion matrix). The model file is the trainer's to write.
+    /// Writes the run's reports: `history.json`, `loss.svg`, `accuracy.svg`, `sharpness.svg`
+    /// when the run measures sharpness and, once the test metrics exist, `confusion_matrix.svg`
+    /// and `test_report.txt` (per-class table and confusion matrix). The model file is the
+    /// trainer's to write.
     public func writeReport(_ history: RunHistory) throws {
         try history.write(to: file("history.json"))
         try history.lossChart().write(to: file("loss.svg"))
         try history.accuracyChart().write(to: file("accuracy.svg"))
+        try history.sharpnessChart()?.write(to: file("sharpness.svg"))
         if let test = history.test {
             let names = test.report.classes.map(\.name)
             try ConfusionMatrixChart(test.report.confusionMatrix, classNames: names,

@@ -21,12 +21,15 @@ public struct EpochRecord: Codable, Sendable, Equatable {
     @NullWhenNonFinite public var valAccuracy: Double
     /// The rate in effect during the epoch (its first step's, under a schedule).
     @NullWhenNonFinite public var learningRate: Double
-    /// Wall-clock time of the epoch: training and validation.
+    /// Wall-clock time of the epoch: training and validation (not the sharpness estimate).
     @NullWhenNonFinite public var seconds: Double
+    /// The sharpness of the training loss after the epoch, when the run measures it
+    /// (`train-autograd --sharpness N`); absent from the JSON otherwise.
+    public var sharpness: SharpnessEstimate?
 
     /// A record from its measurements.
     public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, valLoss: Double,
-                valAccuracy: Double, learningRate: Double, seconds: Double) {
+                valAccuracy: Double, learningRate: Double, seconds: Double, sharpness: SharpnessEstimate? = nil) {
         self.epoch = epoch
         self.trainLoss = trainLoss
         self.trainAccuracy = trainAccuracy
@@ -34,11 +37,12 @@ public struct EpochRecord: Codable, Sendable, Equatable {
         self.valAccuracy = valAccuracy
         self.learningRate = learningRate
         self.seconds = seconds
+        self.sharpness = sharpness
     }
 
     private enum CodingKeys: String, CodingKey {
         case epoch, trainLoss = "train_loss", trainAccuracy = "train_accuracy", valLoss = "val_loss",
-             valAccuracy = "val_accuracy", learningRate = "learning_rate", seconds
+             valAccuracy = "val_accuracy", learningRate = "learning_rate", seconds, sharpness
     }
 
     /// One line for logs: `epoch  3/10  train loss 0.4123 acc 0.8512 | val loss 0.4012 acc 0.8560 | lr 0.1 | 4.2s`.
@@ -49,6 +53,7 @@ public struct EpochRecord: Codable, Sendable, Equatable {
         return "epoch \(number)/\(epochCount)  train loss \(f(trainLoss)) acc \(f(trainAccuracy))"
             + " | val loss \(f(valLoss)) acc \(f(valAccuracy)) | lr \(compactNumber(learningRate, significantDigits: 4))"
             + " | \(String(format: "%.1f", seconds))s"
+            + (sharpness.map { " | λ_max \(compactNumber($0.lambdaMax, significantDigits: 4))" } ?? "")
     }
 }
 
@@ -158,6 +163,9 @@ public struct RunHistory: Codable, Sendable, Equatable {
     public var diverged: Bool
     /// What diverged and when, e.g. `"training loss became NaN at epoch 2, batch 17"`.
     public var divergenceReason: String?
+    /// The sharpness of the training loss before the first step, when the run measures it
+    /// (`train-autograd --sharpness N`; each epoch's is in its record); absent otherwise.
+    public var initialSharpness: SharpnessEstimate?
     /// When the run started, ISO 8601.
     public var startedAt: String
     /// Bumped when the layout of this file changes incompatibly: 2 since the settings are
@@ -187,7 +195,8 @@ public struct RunHistory: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case backend, config, blas, dataset, epochs, bestEpoch = "best_epoch", test, diverged,
-             divergenceReason = "divergence_reason", startedAt = "started_at", formatVersion = "format_version"
+             divergenceReason = "divergence_reason", initialSharpness = "initial_sharpness", startedAt = "started_at",
+             formatVersion = "format_version"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -214,6 +223,7 @@ public struct RunHistory: Codable, Sendable, Equatable {
         test = try container.decodeIfPresent(TestMetrics.self, forKey: .test)
         diverged = try container.decode(Bool.self, forKey: .diverged)
         divergenceReason = try container.decodeIfPresent(String.self, forKey: .divergenceReason)
+        initialSharpness = try container.decodeIfPresent(SharpnessEstimate.self, forKey: .initialSharpness)
         startedAt = try container.decode(String.self, forKey: .startedAt)
     }
 

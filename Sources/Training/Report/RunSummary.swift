@@ -135,6 +135,58 @@ extension RunHistory {
                                   series(.valLoss, name: "validation", dashed: true, color: SVG.palette[1], marksDivergence: false)])
     }
 
+    /// The measured sharpness λ_max at initialization (epoch 0) and after each epoch, as
+    /// (epoch, λ_max) points; empty when the run did not measure it.
+    public var sharpnessPoints: (x: [Double], y: [Double]) {
+        var points = (x: [Double](), y: [Double]())
+        if let initial = initialSharpness {
+            points.x.append(0)
+            points.y.append(initial.lambdaMax)
+        }
+        for record in epochs {
+            guard let estimate = record.sharpness else { continue }
+            points.x.append(Double(record.epoch))
+            points.y.append(estimate.lambdaMax)
+        }
+        return points
+    }
+
+    /// Every sharpness estimate of the run, the initial one first.
+    public var sharpnessEstimates: [SharpnessEstimate] {
+        (initialSharpness.map { [$0] } ?? []) + epochs.compactMap(\.sharpness)
+    }
+
+    /// The stability bound 2/η of each epoch's learning rate, drawn from epoch 0 (the first
+    /// epoch's rate) to the last, as steps when a schedule moves the rate.
+    public var stabilityBoundPoints: (x: [Double], y: [Double]) {
+        guard let first = epochs.first else { return ([], []) }
+        var points = (x: [0.0], y: [2 / first.learningRate])
+        for record in epochs {
+            points.x += [Double(record.epoch - 1), Double(record.epoch)]
+            points.y += [2 / record.learningRate, 2 / record.learningRate]
+        }
+        return points
+    }
+
+    /// `sharpness.svg`: λ_max against the epoch (0 = initialization) with the bound 2/η of
+    /// the learning rate, above which gradient descent on the local quadratic model
+    /// diverges; `nil` when the run did not measure sharpness. A log y axis when the two are
+    /// far apart.
+    public func sharpnessChart(title: String? = nil) -> LineChart? {
+        let measured = sharpnessPoints, bound = stabilityBoundPoints
+        guard !measured.x.isEmpty else { return nil }
+        let values = (measured.y + bound.y).filter { $0.isFinite && $0 > 0 }
+        let wide = (values.max() ?? 1) / Swift.max(values.min() ?? 1, .leastNormalMagnitude) > 30
+        let samples = config["sharpness"].map { " on \($0) training samples" } ?? ""
+        var chart = LineChart(title: title ?? chartTitle("Sharpness λ_max of the training loss\(samples)"), xLabel: "epoch",
+                              yLabel: "λ_max of the loss Hessian", yScale: wide ? .log10 : .linear)
+        chart.add(LineSeries("λ_max (power iteration)", x: measured.x, y: measured.y, markers: true, color: SVG.palette[0]))
+        if !bound.x.isEmpty {
+            chart.add(LineSeries("2/η (stability bound)", x: bound.x, y: bound.y, dashed: true, color: SVG.palette[3]))
+        }
+        return chart
+    }
+
     /// Training and validation accuracy per epoch (`accuracy.svg`).
     public func accuracyChart(title: String? = nil) -> LineChart {
         LineChart(title: title ?? chartTitle("Accuracy"), xLabel: "epoch", yLabel: "accuracy",

@@ -69,6 +69,18 @@ extension Classifier {
     }
 }
 
+/// A classifier whose training loss can be differentiated twice, so that its sharpness
+/// (the largest eigenvalue of the loss Hessian) can be measured: ``AutoGradClassifier``.
+///
+/// ```swift
+/// let estimate = model.sharpness(on: SharpnessProbe.firstSamples(1_000, of: split))
+/// ```
+public protocol SharpnessMeasurable: Classifier {
+    /// λ_max of the mean training loss over `probe`'s samples, in evaluation mode, the
+    /// model's state left as it was.
+    func sharpness(on probe: SharpnessProbe) -> SharpnessEstimate
+}
+
 /// A classifier's training state beyond its weights: named tensors (optimizer buffers) and
 /// named counters (steps, batches seen).
 ///

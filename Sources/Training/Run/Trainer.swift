@@ -48,6 +48,10 @@ public struct Trainer {
     public var classNames: [String]
     /// Where per-batch and per-epoch progress goes; `nil` for silence (tests).
     public var progress: ProgressReporter?
+    /// When set, a run measures the sharpness λ_max of the training loss on the probe's
+    /// samples before its first step and after every epoch (``SharpnessProbe``); the model
+    /// must then be ``SharpnessMeasurable``.
+    public var sharpnessProbe: SharpnessProbe?
 
     /// A trainer over the given loaders; `epochs` must be positive, the training loader must make at least one batch, and the other two sets must not be empty.
     public init(train: DataLoader, validation: DataLoader, test: DataLoader, epochs: Int,

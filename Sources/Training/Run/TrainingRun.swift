@@ -60,6 +60,14 @@ public final class TrainingRun {
         arguments = checkpoint?.arguments ?? []
         self.steps = steps
         isFinished = epoch > trainer.epochs
+        precondition(trainer.sharpnessProbe == nil || model is any SharpnessMeasurable,
+                     "TrainingRun: the trainer measures sharpness, but the \(model.backend) model cannot be differentiated twice")
+    }
+
+    /// The sharpness of the model now, when the trainer measures it.
+    private func measureSharpness() -> SharpnessEstimate? {
+        guard let probe = trainer.sharpnessProbe, let model = model as? any SharpnessMeasurable else { return nil }
+        return model.sharpness(on: probe)
     }
 
     /// Whether the epoch's last step (or a step whose loss was not finite) was taken, so
@@ -73,6 +81,10 @@ public final class TrainingRun {
     /// (also when resuming in the middle of one). A loss that is not finite completes the epoch.
     public func step() {
         precondition(!isFinished && !isEpochComplete, "TrainingRun.step: call finishEpoch() first")
+        if epoch == 1 && batchesIntoEpoch == 0 && history.initialSharpness == nil, let estimate = measureSharpness() {
+            history.initialSharpness = estimate
+            trainer.progress?.message("sharpness at initialization: \(estimate.summary)")
+        }
         let start = DispatchTime.now().uptimeNanoseconds
         if batches == nil { beginEpoch() }
         let batch = batches!.next()!
@@ -119,10 +131,15 @@ public final class TrainingRun {
             failure = "validation loss became \(compactNumber(evaluation.loss)) after epoch \(epoch)"
                 + " (learning rate \(compactNumber(partial.learningRate)))"
         }
-        let record = EpochRecord(
+        var record = EpochRecord(
             epoch: epoch, trainLoss: trainLoss, trainAccuracy: trainAccuracy,
             valLoss: evaluation?.loss ?? .nan, valAccuracy: evaluation?.accuracy ?? .nan,
             learningRate: partial.learningRate, seconds: partial.seconds + Self.seconds(since: start))
+        // After the epoch's time is taken: the estimate keeps its own. Not for a diverged epoch.
+        if failure == nil, let estimate = measureSharpness() {
+            record.sharpness = estimate
+            if !estimate.converged { trainer.progress?.message("sharpness after epoch \(epoch): \(estimate.summary)") }
+        }
         history.epochs.append(record)
         trainer.progress?.endEpoch(record)
         if let failure {
