@@ -156,7 +156,8 @@ public struct LearningRateSweep: Sendable {
         let measured = runs.filter { !$0.history.sharpnessPoints.x.isEmpty }
         guard !measured.isEmpty else { return nil }
         let samples = config["sharpness"].map { " on \($0) training samples" } ?? ""
-        var chart = LineChart(title: "Sharpness λ_max of the training loss\(samples) (\(backend), \(dataset))",
+        let batch = config["batch_size"].map { ", batch \($0)" } ?? ""
+        var chart = LineChart(title: "Sharpness\(samples)\(batch) (\(backend), \(dataset))",
                               xLabel: "epoch (0 = initialization)", yLabel: "λ_max (solid) and 2/η (dashed)",
                               yScale: .log10, width: 860)
         for (index, run) in measured.enumerated() {

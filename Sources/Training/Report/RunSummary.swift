@@ -178,8 +178,9 @@ extension RunHistory {
         let values = (measured.y + bound.y).filter { $0.isFinite && $0 > 0 }
         let wide = (values.max() ?? 1) / Swift.max(values.min() ?? 1, .leastNormalMagnitude) > 30
         let samples = config["sharpness"].map { " on \($0) training samples" } ?? ""
-        var chart = LineChart(title: title ?? chartTitle("Sharpness λ_max of the training loss\(samples)"), xLabel: "epoch",
-                              yLabel: "λ_max of the loss Hessian", yScale: wide ? .log10 : .linear)
+        let batch = config["batch_size"].map { ", batch \($0)" } ?? ""
+        var chart = LineChart(title: title ?? chartTitle("Sharpness\(samples)\(batch)"), xLabel: "epoch (0 = initialization)",
+                              yLabel: "λ_max of the loss Hessian", yScale: wide ? .log10 : .linear, width: 820)
         chart.add(LineSeries("λ_max (power iteration)", x: measured.x, y: measured.y, markers: true, color: SVG.palette[0]))
         if !bound.x.isEmpty {
             chart.add(LineSeries("2/η (stability bound)", x: bound.x, y: bound.y, dashed: true, color: SVG.palette[3]))
