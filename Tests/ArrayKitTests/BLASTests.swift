@@ -122,4 +122,45 @@ func rows<S: NDScalar>(_ x: NDArray<S>) -> [[Double]] {
             #expect(Swift.abs(cd[i, j] - expected[i][j]) <= 1e-12 * (1 + Swift.abs(expected[i][j])))
         } }
     }
+
+    /// Products and affine maps write into memory that is never zeroed first, so every
+    /// element must be written: into outputs full of NaN (the debug builds' fill of
+    /// `unfilled` storage), the results are the same bits as into fresh ones and finite, for
+    /// every transposition, products in one call and in blocks, both element types.
+    @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
+    func productsOverwriteEveryElementOfTheirOutput(ta: Bool, tb: Bool) {
+        checkOverwrites(Float.self, ta: ta, tb: tb)
+        checkOverwrites(Double.self, ta: ta, tb: tb)
+    }
+
+    private func checkOverwrites<S: NDScalar>(_: S.Type, ta: Bool, tb: Bool) {
+        var rng = SplitMix64(seed: 5)
+        for (m, k, n) in [(37, 29, 23), (128, 784, 128), (130, 0, 7)] {
+            let a = NDArray<S>.randomNormal(ta ? [k, m] : [m, k], using: &rng)
+            let b = NDArray<S>.randomNormal(tb ? [n, k] : [k, n], using: &rng)
+            let fresh = NDArray.matmul(a, b, transposeA: ta, transposeB: tb)
+            var reused = NDArray<S>.full([m, n], .nan)
+            NDArray.gemm(a, b, into: &reused, transposeA: ta, transposeB: tb)
+            #expect(fresh.scalars.allSatisfy { $0.isFinite })
+            #expect(reused == fresh)
+        }
+        let x = NDArray<S>.randomNormal([40, 30], using: &rng), w = NDArray<S>.randomNormal([20, 30], using: &rng)
+        for bias in [nil, NDArray<S>.randomNormal([20], using: &rng)] {
+            var fresh = NDArray<S>.zeros([0, 0]), reused = NDArray<S>.full([40, 20], .nan)
+            NDArray.affine(x, weight: w, bias: bias, into: &fresh)
+            NDArray.affine(x, weight: w, bias: bias, into: &reused)
+            #expect(fresh.scalars.allSatisfy { $0.isFinite })
+            #expect(reused == fresh)
+        }
+    }
+
+    /// The debug builds' NaN fill that makes an unwritten element show in the tests above
+    /// and in every other test of a product (release builds leave the memory as it is).
+    @Test func unfilledArraysAreNaNInDebugBuilds() {
+        #if DEBUG
+        #expect(NDArray<Float>.unfilled([3, 5]).scalars.allSatisfy { $0.isNaN })
+        #expect(NDArray<Double>.unfilled([7]).scalars.allSatisfy { $0.isNaN })
+        #endif
+        #expect(NDArray<Float>.unfilled([2, 0, 3]).shape == [2, 0, 3])
+    }
 }

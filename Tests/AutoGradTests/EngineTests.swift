@@ -21,6 +21,36 @@ final class WeakBox {
         expectEqual(w.grad, NDArray([3, 3, 3]))
     }
 
+    /// zeroGrad() keeps the gradients' storage and the next backward pass writes `linear`'s
+    /// dW and db into it: the results are those of fresh arrays even when the old storage
+    /// holds NaN, and a gradient the caller kept is not changed by the reuse.
+    @Test func reusedGradientStorageGivesFreshResults() {
+        var rng = SplitMix64(seed: 3)
+        let x = Tensor(NDArray<Float>.randomNormal([6, 4], using: &rng))
+        let w = Tensor(NDArray<Float>.randomNormal([3, 4], using: &rng), requiresGrad: true)
+        let b = Tensor(NDArray<Float>.randomNormal([3], using: &rng), requiresGrad: true)
+        func gradients() -> (NDArray<Float>, NDArray<Float>) {
+            let w2 = Tensor(w.data, requiresGrad: true), b2 = Tensor(b.data, requiresGrad: true)
+            (linear(x, weight: w2, bias: b2) * linear(x, weight: w2, bias: b2)).sum().backward()
+            return (w2.grad!, b2.grad!)
+        }
+        let (expectedW, expectedB) = gradients()
+        w.grad = .full([3, 4], .nan)
+        b.grad = .full([3], .nan)
+        w.zeroGrad()
+        b.zeroGrad()
+        #expect(w.grad == nil && b.grad == nil)
+        (linear(x, weight: w, bias: b) * linear(x, weight: w, bias: b)).sum().backward()
+        expectEqual(w.grad, expectedW)
+        expectEqual(b.grad, expectedB)
+
+        let kept = w.grad!
+        w.zeroGrad()
+        (linear(x * 2, weight: w, bias: b)).sum().backward()
+        expectEqual(kept, expectedW)
+        #expect(w.grad != kept)
+    }
+
     @Test func sharedSubexpressionsSumTheirGradients() {
         // y = a² + a with a = eˣ: dy/dx = (2a + 1)·a; a is read by two ops.
         let x = Tensor<Double>([0.5, -1], shape: [2], requiresGrad: true)

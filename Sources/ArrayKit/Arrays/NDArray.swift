@@ -135,6 +135,22 @@ extension NDArray {
 
     /// An array of zeros.
     @inlinable public static func zeros(_ shape: [Int]) -> NDArray { full(shape, 0) }
+
+    /// An array of `shape` whose elements are left uninitialized, for a result that is
+    /// written in full before anything reads it (a product with beta = 0, rows of a bias):
+    /// zeroing it first would be a wasted pass over memory. Debug builds (and so the tests)
+    /// fill it with NaN instead, so that an element left unwritten shows up in the results.
+    @inlinable
+    static func unfilled(_ shape: [Int]) -> NDArray {
+        let count = shape.reduce(1, *)
+        let storage = [Scalar](unsafeUninitializedCapacity: count) { buffer, initialized in
+            #if DEBUG
+            buffer.initialize(repeating: .nan)
+            #endif
+            initialized = count
+        }
+        return NDArray(storage, shape: shape)
+    }
     /// An array of ones.
     @inlinable public static func ones(_ shape: [Int]) -> NDArray { full(shape, 1) }
 

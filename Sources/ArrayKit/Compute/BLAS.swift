@@ -84,9 +84,10 @@ extension NDArray {
                               transposeA: Bool = false, transposeB: Bool = false) -> NDArray {
         let (m, n, _) = productShape(a, b, transposeA, transposeB)
         // No zero fill: with beta = 0 gemm overwrites every element without reading it
-        // (an (S, 784) gradient is 400 KB to clear, every step).
-        let storage = [Scalar](unsafeUninitializedCapacity: m * n) { _, initialized in initialized = m * n }
-        var c = NDArray(storage, shape: [m, n])
+        // (an (S, 784) gradient is 400 KB to clear, every step). OpenBLAS 0.3.21 stores
+        // zeros in C before it accumulates (its gemm_beta writes 0 for beta = 0, it does
+        // not multiply), so garbage, NaN included, never reaches the result.
+        var c = NDArray.unfilled([m, n])
         gemm(a, b, into: &c, transposeA: transposeA, transposeB: transposeB)
         return c
     }

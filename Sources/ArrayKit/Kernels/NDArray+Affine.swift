@@ -16,7 +16,8 @@ extension NDArray {
                      "affine: input \(shapeText(x.shape)) does not fit weight \(shapeText(weight.shape)) — "
                      + "expected (samples, \(weight.rank == 2 ? String(weight.shape[1]) : "in"))")
         let samples = x.shape[0], width = weight.shape[0]
-        if !output.isMatrix(samples, width) { output = .zeros([samples, width]) }
+        // A new output is not zeroed: the bias rows, or gemm with beta = 0, write all of it.
+        if !output.isMatrix(samples, width) { output = .unfilled([samples, width]) }
         guard let bias else {
             gemm(x, weight, into: &output, transposeB: true)
             return

@@ -77,10 +77,20 @@ public func linear<Scalar>(_ input: Tensor<Scalar>, weight: Tensor<Scalar>,
     let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
     return Tensor.result(of: "linear", data: y, inputs: inputs) { g in
         let gx = needX ? blasProduct(g, w) : nil
-        let gw = needW ? blasProduct(g, x, transposeA: true) : nil
+        // dW and db are written into the storage of the gradients zeroGrad() dropped, when
+        // there are some: the same products, without a fresh array each step.
+        var gw: NDArray<Scalar>?
+        if needW {
+            if var reused = weight.recycledGradient(shape: w.shape) {
+                NDArray.gemm(g, x, into: &reused, transposeA: true)
+                gw = reused
+            } else {
+                gw = blasProduct(g, x, transposeA: true)
+            }
+        }
         var gb: NDArray<Scalar>?
-        if needB {
-            gb = NDArray<Scalar>.zeros([0])
+        if needB, let bias {
+            gb = bias.recycledGradient(shape: bias.data.shape) ?? NDArray<Scalar>.zeros([0])
             NDArray.columnSums(of: g, into: &gb!)
         }
         return [gx, gw, gb]

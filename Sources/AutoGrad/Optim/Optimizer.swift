@@ -43,7 +43,7 @@ extension Optimizer {
     /// optimizer.zeroGrad()
     /// ```
     public func zeroGrad() {
-        for parameter in parameters { parameter.grad = nil }
+        for parameter in parameters { parameter.zeroGrad() }
     }
 }
 
