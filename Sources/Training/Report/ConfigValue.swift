@@ -15,10 +15,15 @@ import Foundation
 /// config["hidden_dims"]?.description   // "256 128", as on the command line
 /// ```
 public enum ConfigValue: Sendable, Hashable {
+    /// A flag's value: `true` or `false` in JSON.
     case bool(Bool)
+    /// A whole number, such as a seed or a batch size.
     case integer(Int)
+    /// A real number, such as a learning rate.
     case number(Double)
+    /// A name, such as the optimizer's.
     case string(String)
+    /// A list, such as the hidden widths.
     case list([ConfigValue])
 
     /// A seed: an integer, or its digits as a string above `Int.max`.

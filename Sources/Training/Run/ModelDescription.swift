@@ -12,6 +12,7 @@ public struct ModelArchitecture: Codable, Sendable, Equatable {
     public var inputs: Int
     /// Hidden widths, input side first; empty for logistic regression.
     public var hidden: [Int]
+    /// Output width: the number of classes.
     public var classes: Int
     /// `"relu"` or `"elu"`, after every hidden layer.
     public var activation: String
@@ -22,6 +23,7 @@ public struct ModelArchitecture: Codable, Sendable, Equatable {
     /// The dropout probability after every hidden activation (0 for none); off when evaluating.
     public var dropout: Double
 
+    /// An architecture from its sizes and options, the activation as ArrayKit names it.
     public init(inputs: Int, hidden: [Int], classes: Int, activation: Activation = .relu, batchNorm: Bool = false,
                 dropout: Double = 0) {
         self.inputs = inputs
@@ -78,23 +80,33 @@ public struct ModelArchitecture: Codable, Sendable, Equatable {
 /// let read = try ModelDescription(metadata: Safetensors.read(contentsOf: url).metadata)
 /// ```
 public struct ModelDescription: Sendable, Equatable {
+    /// The network's sizes and options (`backprop.architecture`).
     public var architecture: ModelArchitecture?
     /// How the pixels of an image become the model's input.
     public var normalization: Normalization?
+    /// The name of the dataset it was trained on (`backprop.dataset`).
     public var dataset: String?
+    /// The class names in label order (`backprop.class_names`).
     public var classNames: [String]?
     /// The version of Backprop that wrote the file (`nil` for one written elsewhere).
     public var writtenBy: String?
 
+    /// The metadata key of the key scheme's version.
     public static let versionKey = "backprop.metadata_version"
+    /// The metadata key of the architecture, as JSON.
     public static let architectureKey = "backprop.architecture"
+    /// The metadata key of the normalization, as JSON.
     public static let normalizationKey = "backprop.normalization"
+    /// The metadata key of the dataset's name.
     public static let datasetKey = "backprop.dataset"
+    /// The metadata key of the class names, as a JSON array.
     public static let classNamesKey = "backprop.class_names"
+    /// The metadata key of the version of Backprop that wrote the file.
     public static let writerKey = "backprop.version"
     /// The version of the key scheme this program writes, and the newest it reads.
     public static let currentVersion = 1
 
+    /// A description to write; `writtenBy` is this program's version.
     public init(architecture: ModelArchitecture? = nil, normalization: Normalization? = nil, dataset: String? = nil,
                 classNames: [String]? = nil) {
         self.architecture = architecture

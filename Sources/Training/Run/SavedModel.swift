@@ -16,7 +16,9 @@ import Foundation
 public struct SavedModel {
     /// The MLP with the file's weights (an ``AutoGradClassifier``, evaluated in eval mode).
     public let classifier: AutoGradClassifier
+    /// The network's sizes and options: the file's, or those given where it has none.
     public let architecture: ModelArchitecture
+    /// The input normalization: the file's, or the one given where it has none.
     public let normalization: Normalization
     /// The class names in label order (the file's; otherwise `["0", "1", …]`).
     public let classNames: [String]

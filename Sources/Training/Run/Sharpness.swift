@@ -27,6 +27,7 @@ public struct SharpnessEstimate: Codable, Sendable, Equatable {
     /// Wall-clock time of the estimate.
     @NullWhenNonFinite public var seconds: Double
 
+    /// An estimate from its parts.
     public init(lambdaMax: Double, iterations: Int, converged: Bool, relativeChange: Double, seconds: Double) {
         self.lambdaMax = lambdaMax
         self.iterations = iterations
@@ -76,12 +77,14 @@ public struct SharpnessProbe: Sendable {
 
     /// The samples, normalized as the run normalizes them, one per row.
     public let features: NDArray<Float>
+    /// Their class labels, one per sample.
     public let labels: [Int]
     /// The relative change of the estimate at which the iteration stops.
     public let tolerance: Double
     /// The most Hessian-vector products one estimate takes.
     public let maxIterations: Int
 
+    /// A probe of the loss over `features` and `labels`, measured to `tolerance` or `maxIterations` products.
     public init(features: NDArray<Float>, labels: [Int], tolerance: Double = SharpnessProbe.defaultTolerance,
                 maxIterations: Int = SharpnessProbe.defaultMaxIterations) {
         precondition(features.rank == 2 && features.shape[0] == labels.count && !labels.isEmpty,

@@ -23,6 +23,7 @@ public struct StepRecord: Codable, Sendable, Equatable {
     /// When the step ended, in seconds since 1970 (TensorBoard's `wall_time`).
     public var wallTime: Double
 
+    /// A record from its fields.
     public init(step: Int, epoch: Int, batch: Int, loss: Double, learningRate: Double, seconds: Double, wallTime: Double) {
         self.step = step
         self.epoch = epoch
