@@ -17,6 +17,8 @@ import sys
 CONFIGS = {
     "784-128-10 b128 sgd": ["--hidden", "128", "--batches", "200"],
     "784-1024-1024-10 b128 sgd": ["--hidden", "1024,1024", "--batches", "40"],
+    "784-1024-10 b512 momentum": ["--hidden", "1024", "--batch-size", "512", "--momentum", "0.9", "--lr", "0.05",
+                                  "--batches", "30"],
     "784-128x3-10 b32 momentum BN": ["--hidden", "128,128,128", "--batch-size", "32", "--momentum", "0.9",
                                      "--lr", "0.05", "--batch-norm", "--batches", "400"],
 }

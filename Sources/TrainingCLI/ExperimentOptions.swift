@@ -1,4 +1,5 @@
 import ArgumentParser
+import ArrayKit
 import Foundation
 import Training
 
@@ -148,7 +149,9 @@ func compactText(_ value: Double) -> String { ConfigValue.number(value).descript
 extension ParsableCommand {
     /// Parses the process's arguments (see ``ExperimentOptions/normalizedArguments(_:)``),
     /// runs the command, and exits: 0 on success, non-zero with the error on standard error.
+    /// Freed arrays' memory stays in the process for the next step (`Memory.keepFreedMemory`).
     public static func mainWithNormalizedArguments() {
+        Memory.keepFreedMemory()
         main(ExperimentOptions.normalizedArguments(Array(CommandLine.arguments.dropFirst())))
     }
 }

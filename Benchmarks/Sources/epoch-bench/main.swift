@@ -91,6 +91,7 @@ func processCPUSeconds() -> Double {
 
 let options = Options(Array(CommandLine.arguments.dropFirst()))
 do { try BLAS.load() } catch { fail("\(error)") }
+Memory.keepFreedMemory()    // as the command-line tools do
 if let threads = options.threads { BLAS.threads = threads }
 
 let loadStart = ContinuousClock.now

@@ -15,20 +15,21 @@ public func matmul<Scalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>,
     return Tensor.result(of: "matmul", data: product, inputs: [a, b]) { g in
         // With C = op(A) op(B): ∂A = G op(B)ᵀ (or its transpose), ∂B = op(A)ᵀ G (or its
         // transpose); each case is one gemm with the right flags, no copies.
+        // A leaf's gradient goes into the storage its zeroGrad() dropped, as in `linear`.
         var ga: NDArray<Scalar>?, gb: NDArray<Scalar>?
         switch (transposeA, transposeB) {
         case (false, false):
-            if needA { ga = blasProduct(g, y, transposeB: true) }
-            if needB { gb = blasProduct(x, g, transposeA: true) }
+            if needA { ga = blasProduct(g, y, transposeB: true, reusing: a) }
+            if needB { gb = blasProduct(x, g, transposeA: true, reusing: b) }
         case (false, true):
-            if needA { ga = blasProduct(g, y) }
-            if needB { gb = blasProduct(g, x, transposeA: true) }
+            if needA { ga = blasProduct(g, y, reusing: a) }
+            if needB { gb = blasProduct(g, x, transposeA: true, reusing: b) }
         case (true, false):
-            if needA { ga = blasProduct(y, g, transposeB: true) }
-            if needB { gb = blasProduct(x, g) }
+            if needA { ga = blasProduct(y, g, transposeB: true, reusing: a) }
+            if needB { gb = blasProduct(x, g, reusing: b) }
         case (true, true):
-            if needA { ga = blasProduct(y, g, transposeA: true, transposeB: true) }
-            if needB { gb = blasProduct(g, x, transposeA: true, transposeB: true) }
+            if needA { ga = blasProduct(y, g, transposeA: true, transposeB: true, reusing: a) }
+            if needB { gb = blasProduct(g, x, transposeA: true, transposeB: true, reusing: b) }
         }
         return [ga, gb]
     } differentiablePullback: { g, inputs in
@@ -79,15 +80,7 @@ public func linear<Scalar>(_ input: Tensor<Scalar>, weight: Tensor<Scalar>,
         let gx = needX ? blasProduct(g, w) : nil
         // dW and db are written into the storage of the gradients zeroGrad() dropped, when
         // there are some: the same products, without a fresh array each step.
-        var gw: NDArray<Scalar>?
-        if needW {
-            if var reused = weight.recycledGradient(shape: w.shape) {
-                NDArray.gemm(g, x, into: &reused, transposeA: true)
-                gw = reused
-            } else {
-                gw = blasProduct(g, x, transposeA: true)
-            }
-        }
+        let gw = needW ? blasProduct(g, x, transposeA: true, reusing: weight) : nil
         var gb: NDArray<Scalar>?
         if needB, let bias {
             gb = bias.recycledGradient(shape: bias.data.shape) ?? NDArray<Scalar>.zeros([0])
@@ -107,4 +100,18 @@ public func linear<Scalar>(_ input: Tensor<Scalar>, weight: Tensor<Scalar>,
 func blasProduct<Scalar>(_ a: NDArray<Scalar>, _ b: NDArray<Scalar>,
                          transposeA: Bool = false, transposeB: Bool = false) -> NDArray<Scalar> {
     NDArray.matmul(a, b, transposeA: transposeA, transposeB: transposeB)
+}
+
+/// `op(a) · op(b)` as the gradient of `owner`, written into the storage `owner.zeroGrad()`
+/// dropped when there is some (the same product, β = 0, into memory already mapped), else
+/// into a new array.
+@inlinable
+func blasProduct<Scalar>(_ a: NDArray<Scalar>, _ b: NDArray<Scalar>,
+                         transposeA: Bool = false, transposeB: Bool = false,
+                         reusing owner: Tensor<Scalar>) -> NDArray<Scalar> {
+    guard var reused = owner.recycledGradient(shape: owner.data.shape) else {
+        return blasProduct(a, b, transposeA: transposeA, transposeB: transposeB)
+    }
+    NDArray.gemm(a, b, into: &reused, transposeA: transposeA, transposeB: transposeB)
+    return reused
 }

@@ -76,6 +76,11 @@ void bp_parallel_set_threads(int count);
 /// The CPUs this process may run on, at most 8.
 int bp_parallel_default_threads(void);
 
+/// Keeps up to `bytes` of freed memory for later allocations and serves allocations below
+/// 32 MB from the heap (glibc's mallopt M_TRIM_THRESHOLD and M_MMAP_THRESHOLD); 1 if glibc
+/// accepted both, 0 otherwise or without glibc (memory.c; ArrayKit's Memory.keepFreedMemory).
+int bp_keep_freed_memory(long bytes);
+
 /// Asks the CPU to start loading the cache line at `address`: a hint, no effect on results.
 static inline void bp_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
 
