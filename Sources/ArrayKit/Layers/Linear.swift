@@ -58,6 +58,8 @@ public final class Linear<Scalar: NDScalar>: Layer {
 
     /// `Y = X Wᵀ + b` (Derivations 2.a, ``NDArray/affine(_:weight:bias:into:)``): W is read
     /// transposed in place by gemm, never copied.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func forward(_ input: NDArray<Scalar>) -> NDArray<Scalar> {
         precondition2D(input, width: inFeatures, "Linear.forward")
         var output = NDArray.reusing(&outputBuffer, rows: input.shape[0], columns: outFeatures)
@@ -68,6 +70,8 @@ public final class Linear<Scalar: NDScalar>: Layer {
     }
 
     /// Derivations 2.a: dW = dYᵀ X, db = 1ᵀ dY (column sums), dX = dY W.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward(_ gradOutput: NDArray<Scalar>) -> NDArray<Scalar> {
         backwardParameters(gradOutput)
         let samples = gradOutput.shape[0]
@@ -84,6 +88,8 @@ public final class Linear<Scalar: NDScalar>: Layer {
     /// _ = fc.forward(x)
     /// fc.backwardParameters(dy)          // fc.weightGradient, fc.biasGradient set
     /// ```
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backwardParameters(_ gradOutput: NDArray<Scalar>) {
         guard let input else { preconditionFailure("Linear.backward: no cached input — call forward first") }
         precondition(gradOutput.isMatrix(input.shape[0], outFeatures),
@@ -99,6 +105,8 @@ public final class Linear<Scalar: NDScalar>: Layer {
     /// fc.backwardParameters(dy)
     /// fc.sgdStep(learningRate: 0.1)
     /// ```
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func sgdStep(learningRate: Scalar) {
         weight.sgdUpdate(gradient: weightGradient, learningRate: learningRate)
         bias.sgdUpdate(gradient: biasGradient, learningRate: learningRate)

@@ -79,12 +79,14 @@ public final class MLP<Scalar: NDScalar>: Layer {
     // The step's entry points are pre-specialized: callers in other modules (the trainer)
     // see only the generic symbols, whose element loops would run through witness tables.
     // Their specialized bodies reach Linear and the activations through `linears` and
-    // `activations`, whose concrete types let this module specialize those calls too, so the
-    // layers carry no @_specialize of their own. Measured (`train-manual --epochs 1`, one
-    // BLAS thread, process CPU time, AMD EPYC Zen 4, 2026-12-03): without any @_specialize in
-    // the package an epoch costs 3× the CPU time; without Linear's alone, no change beyond the
-    // run-to-run noise. Cross-module optimization would specialize in the caller instead,
-    // but only through unsafe compiler flags, which a package that others depend on cannot use.
+    // `activations`, whose concrete types let this module specialize those calls too.
+    // Measured (`train-manual --epochs 1`, one BLAS thread, process CPU time, AMD EPYC Zen 4,
+    // 2026-12-03): without any @_specialize in the package an epoch costs 3× the CPU time.
+    // Linear keeps its own for callers that use it directly: without them `step-phases`
+    // (Benchmarks), which calls the layers one by one, took 0.71 s an epoch for the first
+    // layer's SGD update instead of 0.01 s. Cross-module optimization would specialize in the
+    // caller instead, but only through unsafe compiler flags, which a package that others
+    // depend on cannot use.
 
     /// The logits, shape (samples, classes).
     @_specialize(where Scalar == Float)
