@@ -5,9 +5,12 @@ seconds apart on a shared, noisy machine (Docs/Performance.md, "Reused gradients
 
     cp Benchmarks/.build/release/epoch-bench /tmp/old-epoch-bench     # before the change
     python3 Benchmarks/reference/ab.py /tmp/old-epoch-bench Benchmarks/.build/release/epoch-bench 7
+    python3 Benchmarks/reference/ab.py OLD NEW 7 2      # 2 threads: wall-clock seconds
 
-Prints, per configuration, the median CPU seconds of the timed steps for each binary and the
-median over rounds of new ÷ old, with every round's ratio.
+Prints, per configuration, the median seconds of the timed steps for each binary and the
+median over rounds of new ÷ old, with every round's ratio. On 1 thread (the default) the
+seconds are the process's CPU time, which other processes' load hardly changes; on more they
+are wall-clock seconds, which need a quiet machine.
 """
 import json
 import statistics
@@ -24,21 +27,23 @@ CONFIGS = {
 }
 
 
-def cpu_seconds(binary, args):
-    out = subprocess.run([binary, "--backend", "autograd", "--threads", "1", "--epochs", "1",
+def seconds(binary, args, threads):
+    out = subprocess.run([binary, "--backend", "autograd", "--threads", str(threads), "--epochs", "1",
                           "--warmup-batches", "10"] + args, capture_output=True, text=True, check=True).stdout
-    return json.loads([line for line in out.splitlines() if line.startswith("{")][-1])["epoch_cpu_seconds"][0]
+    run = json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
+    return run["epoch_cpu_seconds" if threads == 1 else "epoch_seconds"][0]
 
 
 def main():
-    if len(sys.argv) != 4:
+    if len(sys.argv) not in (4, 5):
         sys.exit(__doc__)
     old, new, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    threads = int(sys.argv[4]) if len(sys.argv) == 5 else 1
     for name, args in CONFIGS.items():
         olds, news = [], []
         for _ in range(rounds):
-            olds.append(cpu_seconds(old, args))
-            news.append(cpu_seconds(new, args))
+            olds.append(seconds(old, args, threads))
+            news.append(seconds(new, args, threads))
         ratios = [n / o for o, n in zip(olds, news)]
         print(f"{name}: old {statistics.median(olds):.3f} s, new {statistics.median(news):.3f} s, "
               f"median ratio {statistics.median(ratios):.3f} (rounds {' '.join(f'{r:.3f}' for r in ratios)})",

@@ -19,12 +19,16 @@
 // Below this many multiply-adds a product is one call: the hand-off costs more than a
 // second core saves.
 static const double MinimumWork = 2.0e6;
-// Larger products get more blocks, each of at least this much work, up to MaxBlocks. Each
-// block repacks the whole of op(B): on one thread, a 128×784·784×128 product took 0.338 ms
-// as one call and 0.360, 0.416 and 0.492 ms as 2, 4 and 8 blocks (AMD EPYC Zen 4, Haswell
-// kernel).
+// Larger products get 4 or 8 blocks while each block keeps at least BlockRows rows and
+// BlockWork multiply-adds. Every block repacks the whole of op(B), so the cost of a block
+// grows as its rows shrink. One thread, OpenBLAS Haswell, AMD EPYC Zen 4 (AVX-512 hidden),
+// blocks of rows against one call (Docs/Performance.md, "Fewer, larger blocks"):
+// 128×784·784×1024 (a 1024-wide layer's forward) 1.05, 1.19 and 1.46× as 2, 4 and 8 blocks
+// of 64, 32 and 16 rows; 1024×128·128×784 (its dW) 1.00, 1.01 and 1.05× (512 to 128 rows).
+// Two blocks still let two threads share a batch-128 product; eight keep eight threads busy
+// only where rows are plenty.
 static const double BlockWork = 6.0e6;
-enum { MaxBlocks = 8, RowGrain = 12 };
+enum { MaxBlocks = 8, RowGrain = 12, BlockRows = 128 };
 
 typedef struct {
     int is_double, blocks;
@@ -36,10 +40,9 @@ typedef struct {
 
 int bp_product_blocks(int m, int n, int k) {
     double work = (double)m * n * k;
-    if (work < MinimumWork) return 1;
+    if (work < MinimumWork || m < 2 * RowGrain) return 1;
     int blocks = 2;
-    while (blocks < MaxBlocks && work / (2 * blocks) >= BlockWork) blocks *= 2;
-    while (blocks > 1 && m / blocks < RowGrain) blocks /= 2;
+    while (blocks < MaxBlocks && m / (2 * blocks) >= BlockRows && work / (2 * blocks) >= BlockWork) blocks *= 2;
     return blocks;
 }
 

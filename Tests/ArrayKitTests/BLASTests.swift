@@ -42,7 +42,7 @@ func rows<S: NDScalar>(_ x: NDArray<S>) -> [[Double]] {
     /// and at odd ones, for both element types and every transposition; and within rounding
     /// of one plain OpenBLAS call.
     @Test(arguments: [(128, 784, 128, false, true), (128, 128, 784, true, false), (1000, 784, 128, false, true),
-                      (256, 784, 256, true, true), (97, 61, 53, false, false), (130, 29, 300, true, true)])
+                      (512, 784, 128, true, true), (1024, 128, 784, false, false), (97, 61, 53, false, false), (130, 29, 300, true, true)])
     func productsAreTheSameForAnyThreadCount(m: Int, k: Int, n: Int, ta: Bool, tb: Bool) throws {
         try BLAS.load()
         try checkThreadCounts(Float.self, m: m, k: k, n: n, ta: ta, tb: tb)
@@ -92,13 +92,18 @@ func rows<S: NDScalar>(_ x: NDArray<S>) -> [[Double]] {
         expectEqual(results[0], whole, tolerance: .absolute(bound), "\(S.self) \(m)×\(k)×\(n) against one OpenBLAS call")
     }
 
-    /// The blocks depend on the shape alone: one call below 2 million multiply-adds, then 2,
-    /// 4 or 8 blocks as the product grows, each starting on a multiple of 12 rows.
+    /// The blocks depend on the shape alone: one call below 2 million multiply-adds or 24
+    /// rows, then 2 blocks, and 4 or 8 only while each keeps 128 rows and 6 million
+    /// multiply-adds; each starts on a multiple of 12 rows.
     @Test func productBlocksFollowTheShapeAlone() {
         #expect(BLAS.productBlocks(m: 10, n: 128, k: 128) == 1)          // the second layer
         #expect(BLAS.productBlocks(m: 128, n: 128, k: 784) == 2)         // the first, batch 128
         #expect(BLAS.productBlocks(m: 32, n: 128, k: 784) == 2)          // batch 32: 3.2 million
-        #expect(BLAS.productBlocks(m: 256, n: 256, k: 784) == 8)
+        #expect(BLAS.productBlocks(m: 128, n: 1024, k: 784) == 2)        // a wide layer, batch 128
+        #expect(BLAS.productBlocks(m: 256, n: 256, k: 784) == 2)
+        #expect(BLAS.productBlocks(m: 512, n: 1024, k: 784) == 4)        // batch 512
+        #expect(BLAS.productBlocks(m: 1024, n: 784, k: 128) == 8)        // its dW, 128 rows a block
+        #expect(BLAS.productBlocks(m: 1024, n: 784, k: 4) == 2)          // 128 rows, but too little work for 4
         #expect(BLAS.productBlocks(m: 20, n: 4096, k: 4096) == 1)         // too few rows to cut
         #expect(bp_product_block_start(128, 2, 1) == 60)
         #expect((0...8).map { Int(bp_product_block_start(1000, 8, Int32($0))) } == [0, 120, 252, 372, 504, 624, 756, 876, 1000])
