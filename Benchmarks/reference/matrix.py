@@ -201,36 +201,39 @@ def main():
 
 def table(configs, runs, limits, a):
     """Prints the table in Markdown and returns its rows."""
-    def ratio(r, ours, theirs, key):   # within each round, then the median over rounds
-        return statistics.median(o[key] / t[key] for o, t in zip(r[ours], r[theirs]))
-
-    def median(r, framework, key):
-        return statistics.median(x[key] for x in r[framework])
-
     clock = "cpu" if a.threads == 1 else "wall"
+
+    def ratio(r, ours, theirs):   # within each round, then the median over rounds
+        return statistics.median(o[clock] / t[clock] for o, t in zip(r[ours], r[theirs]))
+
+    def fastest(r, framework):
+        return min(x[clock] for x in r[framework])
+
     print(f"\n{a.design} design, {len(configs)} configurations, {a.rounds} round(s), {a.threads} thread(s), "
-          f"{a.fraction:g} of an epoch timed after {a.warmup_batches} warm-up batches; medians over rounds.")
-    print(f"Floors and ratios to them by {'CPU time' if clock == 'cpu' else 'wall clock'}.\n")
-    print("| configuration | AutoGrad s/epoch, wall (CPU) | AutoGrad / PyTorch, wall · CPU | ArrayKit / NumPy, wall · CPU "
-          "| floor s | / floor: AutoGrad · PyTorch | / floor: ArrayKit · NumPy "
-          "| peak MB: AutoGrad · PyTorch · ArrayKit · NumPy |")
+          f"{a.fraction:g} of an epoch timed after {a.warmup_batches} warm-up batches.")
+    print(f"Seconds are {'CPU time' if clock == 'cpu' else 'wall clock'}. A ratio is the median over rounds of "
+          "the ratio within each round, then the ratio of each side's fastest epoch.\n")
+    print("| configuration | AutoGrad s/epoch, fastest | AutoGrad / PyTorch: median · fastest "
+          "| ArrayKit / NumPy: median · fastest | floor s | / floor, fastest: AutoGrad · PyTorch "
+          "| / floor, fastest: ArrayKit · NumPy | peak MB: AutoGrad · PyTorch · ArrayKit · NumPy |")
     print("|---|---|---|---|---|---|---|---|")
     rows = []
     for c in configs:
         r = runs[name(c)]
         floor = floor_seconds(c, limits, a.threads, clock)
-        row = {"config": c, "name": name(c), "floor": floor,
-               "wall": {f: median(r, f, "wall") for f in r}, "cpu": {f: median(r, f, "cpu") for f in r},
-               "to_floor": {f: median(r, f, clock) / floor for f in r},
+        row = {"config": c, "name": name(c), "floor": floor, "clock": clock,
+               "fastest": {f: fastest(r, f) for f in r},
+               "median": {f: statistics.median(x[clock] for x in r[f]) for f in r},
+               "to_floor": {f: fastest(r, f) / floor for f in r},
                "peak_mb": {f: max(x["peak_mb"] for x in r[f]) for f in r},
-               "autograd_pytorch": [ratio(r, "autograd", "pytorch", k) for k in ("wall", "cpu")]}
+               "autograd_pytorch": [ratio(r, "autograd", "pytorch"), fastest(r, "autograd") / fastest(r, "pytorch")]}
         if "arraykit" in r:
-            row["arraykit_numpy"] = [ratio(r, "arraykit", "numpy", k) for k in ("wall", "cpu")]
+            row["arraykit_numpy"] = [ratio(r, "arraykit", "numpy"), fastest(r, "arraykit") / fastest(r, "numpy")]
         rows.append(row)
         pair = lambda key: " · ".join(f"{x:.2f}" for x in row[key]) if key in row else ""
         floors = lambda names: " · ".join(f"{row['to_floor'][f]:.2f}" for f in names if f in r)
         peaks = " · ".join(f"{row['peak_mb'][f]:.0f}" for f in ["autograd", "pytorch", "arraykit", "numpy"] if f in r)
-        print(f"| {name(c)} | {row['wall']['autograd']:.3f} ({row['cpu']['autograd']:.3f}) | {pair('autograd_pytorch')} "
+        print(f"| {name(c)} | {row['fastest']['autograd']:.3f} | {pair('autograd_pytorch')} "
               f"| {pair('arraykit_numpy')} | {floor:.3f} | {floors(['autograd', 'pytorch'])} "
               f"| {floors(['arraykit', 'numpy'])} | {peaks} |")
     return rows

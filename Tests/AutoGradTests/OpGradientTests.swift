@@ -1,3 +1,4 @@
+import ArrayAssertions
 import Testing
 import ArrayKit
 @testable import AutoGrad
@@ -51,6 +52,8 @@ let functionCases: [OpCase] = [
     OpCase("exp", [[3, 4]]) { $0[0].exp() },
     OpCase("log", [[3, 4]], positive: true) { $0[0].log() },
     OpCase("pow 3", [[3, 4]], positive: true) { $0[0].pow(3) },
+    OpCase("pow 3, either sign", [[3, 4]]) { $0[0].pow(3) },
+    OpCase("pow 4, either sign", [[3, 4]]) { $0[0].pow(4) },
     OpCase("pow 0.5", [[3, 4]], positive: true) { $0[0].pow(0.5) },
     OpCase("sqrt", [[3, 4]], positive: true) { $0[0].sqrt() },
     OpCase("relu", [[4, 5]]) { $0[0].relu() },
@@ -102,6 +105,25 @@ let shapeCases: [OpCase] = [
     @Test(arguments: functionCases) func function(_ op: OpCase) { check(op) }
     @Test(arguments: reductionCases) func reduction(_ op: OpCase) { check(op) }
     @Test(arguments: shapeCases) func shapeAndLoss(_ op: OpCase) { check(op) }
+
+    /// pow as torch.pow (and numpy.power): a negative base with a whole exponent has its
+    /// power, a fractional one gives NaN, x⁰ = 1 with gradient 0 even at x = 0.
+    @Test func powOfNegativeBasesAndZerothPowers() {
+        let x = Tensor<Float>([-2, 3, 0], shape: [3], requiresGrad: true)
+        let fourth = x.pow(4)
+        fourth.sum().backward()
+        expectEqual(fourth.data, NDArray([16, 81, 0]))
+        expectEqual(x.grad, NDArray([-32, 108, 0]))
+        expectEqual(x.data.pow(3), NDArray([-8, 27, 0]))
+        x.zeroGrad()
+        let zeroth = x.pow(0)
+        zeroth.sum().backward()
+        expectEqual(zeroth.data, NDArray([1, 1, 1]))
+        expectEqual(x.grad, NDArray([0, 0, 0]))
+        let root = x.data.pow(0.5)
+        #expect(root[0].isNaN)
+        #expect(root[1] == Float(3).squareRoot())
+    }
 
     @Test func aWrongBackwardRuleIsCaught() {
         // The checker itself must fail on a wrong rule: here a "square" whose pullback forgets the 2.

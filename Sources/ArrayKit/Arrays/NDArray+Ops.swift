@@ -98,8 +98,20 @@ extension NDArray {
     @inlinable public func abs() -> NDArray { map { Swift.abs($0) } }
     /// Elementwise `x²`.
     @inlinable public func squared() -> NDArray { map { $0 * $0 } }
-    /// Elementwise `self ** exponent`.
-    @inlinable public func pow(_ exponent: Scalar) -> NDArray { map { .pow($0, exponent) } }
+    /// Elementwise `self ** exponent`, as `numpy.power` and C's `pow`: a negative base has a
+    /// power when the exponent is a whole number (`(−2)⁴ = 16`, `(−2)³ = −8`) and is NaN
+    /// otherwise, and `x⁰ = 1` for every x, 0 included.
+    @inlinable public func pow(_ exponent: Scalar) -> NDArray {
+        map { NDArray.power($0, exponent) }
+    }
+
+    /// `x ** y` for one element, as C's `pow`. Swift Numerics' `pow(x, y)` is NaN for x < 0
+    /// and for 0⁰; its `pow(x, n)` for a whole-number exponent calls the same `powf`/`pow`
+    /// of the C library, which handles both.
+    @inlinable public static func power(_ x: Scalar, _ y: Scalar) -> Scalar {
+        if let n = Int(exactly: y) { return .pow(x, n) }
+        return .pow(x, y)
+    }
 
     /// Elementwise larger of the two (NaN-propagating, as `numpy.maximum`).
     @inlinable public func maximum(_ other: NDArray) -> NDArray {

@@ -12,7 +12,7 @@ extension NDArray {
     /// Updates of at least twice this many parameters are split across Backprop's threads.
     /// Below that, the cost of starting a `Parallel` loop (and its one small allocation)
     /// outweighs the gain (Docs/Performance.md, "Optimizer updates and batch norm").
-    @inlinable public static var updateSplitMinimum: Int { 65_536 }
+    @inlinable public static var updateSplitMinimum: Int { 32_768 }
 
     /// `w ← w − η (g + λ w)` (plain SGD; λ is an L2 weight decay, 0 for none).
     ///

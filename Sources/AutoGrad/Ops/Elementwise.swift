@@ -35,7 +35,9 @@ extension Tensor {
         }
     }
 
-    /// Elementwise `self ** exponent`.
+    /// Elementwise `self ** exponent`, as `torch.pow`: a negative base has a power when the
+    /// exponent is a whole number, `x⁰ = 1`, and the gradient of `x⁰` is 0 everywhere
+    /// (`NDArray.pow`).
     ///
     /// ```swift
     /// let squares = x.pow(2)
@@ -44,10 +46,12 @@ extension Tensor {
     public func pow(_ exponent: Scalar) -> Tensor {
         let x = data
         return Tensor.result(of: "pow", data: x.pow(exponent), inputs: [self]) { (g: consuming NDArray<Scalar>) in
-            g.formZip(x, op: "pow backward") { g, x in g * exponent * .pow(x, exponent - 1) }
+            // x⁰ is constant: its derivative is 0 even at x = 0, where 0 · x⁻¹ would be NaN.
+            g.formZip(x, op: "pow backward") { g, x in
+                exponent == 0 ? g * 0 : g * exponent * NDArray.power(x, exponent - 1)
+            }
             return [g]
         } differentiablePullback: { g, inputs in
-            // x⁰ is constant: its derivative is 0 even at x = 0, where 0 · x⁻¹ would be NaN.
             [exponent == 0 ? g * 0 : g * (inputs[0].pow(exponent - 1) * exponent)]
         }
     }
