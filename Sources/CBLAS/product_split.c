@@ -22,9 +22,10 @@ static const double MinimumWork = 2.0e6;
 // Larger products get 4 or 8 blocks while each block keeps at least BlockRows rows and
 // BlockWork multiply-adds. Every block repacks the whole of op(B), so the cost of a block
 // grows as its rows shrink. One thread, OpenBLAS Haswell, AMD EPYC Zen 4 (AVX-512 hidden),
-// blocks of rows against one call (Docs/Performance.md, "Fewer, larger blocks"):
-// 128×784·784×1024 (a 1024-wide layer's forward) 1.05, 1.19 and 1.46× as 2, 4 and 8 blocks
-// of 64, 32 and 16 rows; 1024×128·128×784 (its dW) 1.00, 1.01 and 1.05× (512 to 128 rows).
+// blocks of rows against one call, two runs (Docs/Performance.md, "Fewer, larger blocks";
+// Benchmarks/reference/block_cost.c): 128×784·784×1024 (a 1024-wide layer's forward)
+// 1.05–1.09, 1.19–1.27 and 1.46–1.53× as 2, 4 and 8 blocks of 64, 32 and 16 rows;
+// 1024×128·128×784 (its dW) 1.00–1.02, 1.01–1.04 and 1.05× (512 to 128 rows).
 // Two blocks still let two threads share a batch-128 product; eight keep eight threads busy
 // only where rows are plenty.
 static const double BlockWork = 6.0e6;
