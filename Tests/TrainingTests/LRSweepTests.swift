@@ -97,6 +97,12 @@ private func history(losses: [Double], accuracy: Double = 0.5, diverged: String?
         let rising = SweepRun(learningRate: 10, history: history(losses: [2.0, 3.5, 9.0], accuracy: 0.9), classCount: 10)
         #expect(rising.isDiverged)
         #expect(rising.divergenceReason?.contains("rose from 2 (epoch 1) to 9 (epoch 3)") == true)
+        // A loss that blew up in the first epoch and then fell back to a guess's (Fashion-MNIST
+        // at rate 3: 8,524 in epoch 1, then 229 and ln 10) is diverged too.
+        let blownUp = SweepRun(learningRate: 3, history: history(losses: [8524, 229, 2.31], accuracy: 0.13), classCount: 10)
+        #expect(blownUp.divergenceReason == "training loss reached 8524 in epoch 1, above 4 × ln(10) = 9.21 (4 times a uniform guess's loss)")
+        let justBelow = SweepRun(learningRate: 2, history: history(losses: [9.2, 2.3, 2.2], accuracy: 0.2), classCount: 10)
+        #expect(!justBelow.isDiverged)
         // Barely learning (a tiny rate) is slow, not diverged.
         let slow = SweepRun(learningRate: 1e-6, history: history(losses: [2.31, 2.30, 2.29], accuracy: 0.2), classCount: 10)
         #expect(!slow.isDiverged)

@@ -3,10 +3,13 @@ import Foundation
 
 /// One learning rate of a sweep: its run's history and whether the run counts as diverged.
 ///
-/// A run is diverged when the trainer stopped it on a non-finite loss, or when its training
-/// loss ended above both its first epoch's and `ln(classes)` — worse than guessing every
-/// class with equal probability, and getting worse. Such a rate is reported, drawn, and
-/// never chosen as the best.
+/// A run is diverged when the trainer stopped it on a non-finite loss; when an epoch's
+/// training loss exceeded 4 × `ln(classes)`, four times the loss of guessing every class with
+/// equal probability (the weights blew up, even if the loss then falls back to a guess's: the
+/// learning-rate finders of fastai and PyTorch Lightning stop at 4 × the lowest loss so far);
+/// or when its training loss ended above both its first epoch's and `ln(classes)` — worse
+/// than a uniform guess, and getting worse. Such a rate is reported, drawn, and never chosen
+/// as the best.
 ///
 /// A run stopped by a signal before its last epoch is `interrupted`: reported and drawn with
 /// the epochs it finished, but never chosen as the best (it trained less than the others).
@@ -44,10 +47,18 @@ public struct SweepRun: Sendable {
     /// inside a borrow crashes the Swift 6.3 optimizer in callers.)
     public let testAccuracy: Double?
 
+    /// An epoch's training loss above this many times `ln(classes)` counts as a blow-up.
+    static let blowUpFactor = 4.0
+
     /// Why `history` counts as diverged, or `nil` if it does not.
     static func divergence(of history: RunHistory, classCount: Int) -> String? {
         if history.diverged { return history.divergenceReason ?? "a loss was not finite" }
         let uniformGuess = log(Double(Swift.max(classCount, 2)))
+        if let blownUp = history.epochs.first(where: { $0.trainLoss > blowUpFactor * uniformGuess }) {
+            return "training loss reached \(compactNumber(blownUp.trainLoss, significantDigits: 4)) in epoch \(blownUp.epoch), "
+                + "above \(compactNumber(blowUpFactor)) × ln(\(classCount)) = "
+                + "\(compactNumber(blowUpFactor * uniformGuess, significantDigits: 4)) (\(compactNumber(blowUpFactor)) times a uniform guess's loss)"
+        }
         guard let first = history.epochs.first, let last = history.epochs.last, last.epoch > first.epoch,
               last.trainLoss > uniformGuess && last.trainLoss > first.trainLoss else { return nil }
         return "training loss rose from \(compactNumber(first.trainLoss, significantDigits: 4)) (epoch \(first.epoch)) to "
