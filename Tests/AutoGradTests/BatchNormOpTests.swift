@@ -56,6 +56,56 @@ import Testing
                 tolerance: .within(absolute: 1e-4, relative: 1e-3))
     }
 
+    /// Evaluation mode in one op: the same bits as the four elementwise ops it replaces
+    /// (x − mean, · s, · weight, + bias), output and gradients, with and without affine,
+    /// for both element types; a recorded backward pass gives the same gradients too.
+    @Test(arguments: [(5, 3, true), (5, 3, false), (64, 130, true)])
+    func inferenceIsTheComposedFormulaBitForBit(batch: Int, features: Int, affine: Bool) {
+        inferenceMatches(Float.self, batch: batch, features: features, affine: affine)
+        inferenceMatches(Double.self, batch: batch, features: features, affine: affine)
+    }
+
+    func inferenceMatches<S: NDScalar>(_: S.Type, batch: Int, features: Int, affine: Bool) {
+        var rng = SplitMix64(seed: UInt64(batch + features))
+        let data = NDArray<S>.randomNormal([batch, features], std: 2, using: &rng)
+        let mean = NDArray<S>.randomNormal([features], using: &rng)
+        let inverseStd = NDArray<S>.randomUniform([features], using: &rng) + 0.5
+        let gamma = NDArray<S>.randomNormal([features], using: &rng), beta = NDArray<S>.randomNormal([features], using: &rng)
+        let upstream = NDArray<S>.randomNormal([batch, features], using: &rng)
+        func leaves() -> (Tensor<S>, Tensor<S>?, Tensor<S>?) {
+            (Tensor(data, requiresGrad: true),
+             affine ? Tensor(gamma, requiresGrad: true) : nil, affine ? Tensor(beta, requiresGrad: true) : nil)
+        }
+        let label = "\(S.self) (\(batch), \(features))\(affine ? "" : " without affine")"
+        let (x1, w1, b1) = leaves(), (x2, w2, b2) = leaves()
+        let fused = batchNormInference(x1, mean: mean, inverseStd: inverseStd, weight: w1, bias: b1)
+        var composed = (x2 - Tensor(mean)) * Tensor(inverseStd)
+        if let w2, let b2 { composed = composed * w2 + b2 }
+        #expect(fused.node?.name == "batchNormInference")
+        expectEqual(fused.data, composed.data, "output, \(label)")
+        fused.backward(seed: upstream)
+        composed.backward(seed: upstream)
+        expectEqual(x1.grad, x2.grad!, "∂/∂x, \(label)")
+        if affine {
+            expectEqual(w1!.grad, w2!.grad!, "∂/∂weight, \(label)")
+            expectEqual(b1!.grad, b2!.grad!, "∂/∂bias, \(label)")
+        }
+        // Recorded: the gradients as tensors, then differentiated once more through Σ ∂/∂x².
+        let (x3, w3, b3) = leaves()
+        let recorded = batchNormInference(x3, mean: mean, inverseStd: inverseStd, weight: w3, bias: b3)
+        let wrt = [x3] + (w3.map { [$0] } ?? [])
+        let first = grad(of: (recorded * Tensor(upstream)).sum(), withRespectTo: wrt, createGraph: true)
+        expectEqual(first[0].data, x2.grad!, "recorded ∂/∂x, \(label)")
+        if affine {
+            expectEqual(first[1].data, w2!.grad!, "recorded ∂/∂weight, \(label)")
+            // Σ (∂L/∂x)² = Σ (g γ s)²: its gradient with respect to γ is 2 Σ_rows (g s)² γ.
+            let second = grad(of: (first[0] * first[0]).sum(), withRespectTo: [w3!])[0]
+            let gs: NDArray<S> = upstream * inverseStd
+            let expected: NDArray<S> = (gs * gs).sum(axis: 0) * gamma * 2
+            expectEqual(second.data, expected, tolerance: .within(absolute: 1e-4, relative: 1e-4), "∂²/∂weight, \(label)")
+        }
+    }
+
     /// With no input requiring a gradient (inference under training statistics) the op
     /// records nothing.
     @Test func recordsNothingWithoutGradients() {

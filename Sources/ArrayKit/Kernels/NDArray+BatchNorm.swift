@@ -26,7 +26,6 @@ extension NDArray {
                          "batchNormForward: weight \(shapeText(weight.shape)) and bias \(shapeText(bias.shape)) must be (\(width),) for input \(shapeText(x.shape))")
         }
         var mean = NDArray.zeros([width]), variance = NDArray.zeros([width]), inverseStd = NDArray.zeros([width])
-        var output = NDArray.zeros([rows, width])
         let n = Scalar(rows)
         x.withUnsafeBufferPointer { x in
             mean.withUnsafeMutableBufferPointer { mean in
@@ -56,10 +55,38 @@ extension NDArray {
                 }
             }
         }
+        let output = batchNormNormalize(x, mean: mean, inverseStd: inverseStd, weight: weight, bias: bias)
+        return (output, mean, variance, inverseStd)
+    }
+
+    /// `y = (x − μ) · s · γ + β` for each column of `x` (batch, features), or `(x − μ) · s`
+    /// without `weight` γ and `bias` β (both or neither), in one pass: training mode's last
+    /// pass with the batch's statistics, and evaluation mode's whole with the running ones
+    /// (`s = 1/√(σ² + ε)`). Each element goes through the same operations in the same order
+    /// as the four elementwise steps x − μ, · s, · γ, + β would take it, so the same bits.
+    ///
+    /// ```swift
+    /// let y = NDArray.batchNormNormalize(x, mean: runningMean, inverseStd: s, weight: gamma, bias: beta)
+    /// ```
+    @inlinable
+    public static func batchNormNormalize(_ x: NDArray, mean: NDArray, inverseStd: NDArray,
+                                          weight: NDArray?, bias: NDArray?) -> NDArray {
+        precondition(x.rank == 2, "batchNormNormalize: needs (batch, features), got \(shapeText(x.shape))")
+        let (rows, width) = (x.shape[0], x.shape[1])
+        precondition(mean.shape == [width] && inverseStd.shape == [width],
+                     "batchNormNormalize: mean \(shapeText(mean.shape)) and inverseStd \(shapeText(inverseStd.shape)) must be (\(width),) for input \(shapeText(x.shape))")
+        precondition((weight == nil) == (bias == nil), "batchNormNormalize: weight and bias go together (affine) or not at all")
+        if let weight, let bias {
+            precondition(weight.shape == [width] && bias.shape == [width],
+                         "batchNormNormalize: weight \(shapeText(weight.shape)) and bias \(shapeText(bias.shape)) must be (\(width),) for input \(shapeText(x.shape))")
+        }
+        var output = NDArray.unfilled([rows, width])
         output.withUnsafeMutableBufferPointer { y in
             x.withUnsafeBufferPointer { x in
                 mean.withUnsafeBufferPointer { mean in
                     inverseStd.withUnsafeBufferPointer { inverseStd in
+                        // Locals: read through the closures' contexts, every store could alias
+                        // them and the column loops would not vectorize.
                         let y = y.baseAddress!, x = x.baseAddress!, mu = mean.baseAddress!, s = inverseStd.baseAddress!
                         guard let weight, let bias else {
                             for i in stride(from: 0, to: rows * width, by: width) {
@@ -79,7 +106,7 @@ extension NDArray {
                 }
             }
         }
-        return (output, mean, variance, inverseStd)
+        return output
     }
 
     /// The running statistics after a training batch of `batch` rows, as PyTorch keeps them:

@@ -65,9 +65,7 @@ extension nn {
                 return output
             }
             let inverseStd = (runningVar.data + Scalar(eps)).sqrt().map { 1 / $0 }
-            let normalized = (input - runningMean) * Tensor(inverseStd)
-            guard let weight, let bias else { return normalized }
-            return normalized * weight + bias
+            return batchNormInference(input, mean: runningMean.data, inverseStd: inverseStd, weight: weight, bias: bias)
         }
     }
 }
